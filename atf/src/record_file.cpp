@@ -1,0 +1,128 @@
+#include "record_file.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+#include <sys/stat.h>
+#include <system_error>
+
+namespace preroll::atf::detail {
+
+namespace {
+
+std::string hex(std::uint64_t value) {
+  char text[19];
+  std::snprintf(text, sizeof text, "0x%llx", static_cast<unsigned long long>(value));
+  return text;
+}
+
+RecordResult damaged(StopReason reason, std::string detail) {
+  return RecordResult{RecordResult::Kind::damaged, reason, std::move(detail)};
+}
+
+}  // namespace
+
+RecordFile::RecordFile(const std::filesystem::path& path) : path_(path) {
+  // "e": O_CLOEXEC, so a daemon's children never inherit the descriptor.
+  file_ = std::fopen(path.c_str(), "rbe");
+  if (file_ == nullptr) {
+    throw std::runtime_error(path.string() + ": cannot open: " + std::strerror(errno));
+  }
+  struct stat st {};
+  if (::fstat(::fileno(file_), &st) != 0 || !S_ISREG(st.st_mode)) {
+    std::fclose(file_);
+    throw std::runtime_error(path.string() + ": not a regular file");
+  }
+  known_size_ = static_cast<std::uint64_t>(st.st_size);
+}
+
+RecordFile::~RecordFile() { std::fclose(file_); }
+
+std::uint64_t RecordFile::current_size() {
+  struct stat st {};
+  if (::fstat(::fileno(file_), &st) == 0) known_size_ = static_cast<std::uint64_t>(st.st_size);
+  return known_size_;
+}
+
+std::uint64_t RecordFile::available(std::uint64_t from, std::uint64_t wanted) {
+  if (known_size_ < from || known_size_ - from < wanted) (void)current_size();
+  return known_size_ > from ? known_size_ - from : 0;
+}
+
+std::size_t RecordFile::read_fully(std::uint8_t* into, std::size_t n) {
+  const std::size_t got = std::fread(into, 1, n, file_);
+  if (got < n && std::ferror(file_)) {
+    throw std::system_error(errno, std::generic_category(), path_.string() + ": read error");
+  }
+  return got;
+}
+
+std::string RecordFile::read_preamble() {
+  std::uint8_t bytes[format::kPreambleSize];
+  const std::size_t got = read_fully(bytes, sizeof bytes);
+  std::string why = format::check_preamble({bytes, got});
+  if (why.empty()) offset_ = format::kPreambleSize;
+  return why;
+}
+
+RecordResult RecordFile::read_record(Record& out) {
+  out.offset = offset_;
+  if (available(offset_, 1) == 0) return RecordResult{RecordResult::Kind::end_of_file, StopReason::none, {}};
+
+  std::uint8_t head[format::kRecordHeaderSize];
+  const std::size_t got = read_fully(head, sizeof head);
+  if (got < sizeof head) {
+    return damaged(StopReason::truncated, "file ends inside a record header (" + std::to_string(got) + " of " +
+                                              std::to_string(sizeof head) + " bytes)");
+  }
+  const format::RecordHeader h = format::decode_record_header(head);
+  out.header = h;
+
+  // Header checks that need no payload come first: a damaged length must be
+  // rejected before it can size an allocation.
+  if (h.type == 0) {
+    return damaged(StopReason::bad_record, "record type 0 (zero-filled bytes?)");
+  }
+  if ((h.flags & ~format::record_flags::known_mask) != 0) {
+    return damaged(StopReason::bad_record, "unknown record flags " + hex(h.flags));
+  }
+  if ((h.flags & format::record_flags::compressed_zstd) != 0) {
+    return damaged(StopReason::bad_record, "zstd-compressed record: not supported by this reader (ATF v1)");
+  }
+  if (!format::is_known_type(h.type) && (h.flags & format::record_flags::skippable) == 0) {
+    return damaged(StopReason::bad_record, "unknown record type " + hex(h.type));
+  }
+  if (h.length > format::kMaxPayload) {
+    return damaged(StopReason::bad_record, "record length " + std::to_string(h.length) + " exceeds the " +
+                                               std::to_string(format::kMaxPayload >> 20) + " MiB limit");
+  }
+  const std::uint64_t body = format::padded_size(h.length);
+  const std::uint64_t left = available(offset_ + format::kRecordHeaderSize, body);
+  if (body > left) {
+    // A damaged length field pointing past the end looks the same; only the
+    // checksum could tell, and it covers bytes that are not there.
+    return damaged(StopReason::truncated, "record cut off: its header announces " + std::to_string(body) +
+                                              " payload and padding bytes, " + std::to_string(left) +
+                                              " remain in the file");
+  }
+
+  buffer_.resize(body);
+  if (read_fully(buffer_.data(), body) < body) {
+    return damaged(StopReason::truncated, "file shrank while reading a record");
+  }
+  const std::span<const std::uint8_t> payload(buffer_.data(), h.length);
+  if (!std::all_of(buffer_.begin() + h.length, buffer_.end(), [](std::uint8_t b) { return b == 0; })) {
+    return damaged(StopReason::bad_record, "non-zero padding bytes");
+  }
+  const std::uint64_t sum = format::record_checksum(h.type, h.flags, payload);
+  if (sum != h.checksum) {
+    return damaged(StopReason::bad_checksum, "checksum mismatch (stored " + hex(h.checksum) + ", computed " +
+                                                 hex(sum) + ")");
+  }
+  offset_ += format::kRecordHeaderSize + body;
+  out.payload = payload;
+  return RecordResult{};
+}
+
+}  // namespace preroll::atf::detail

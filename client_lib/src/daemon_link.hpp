@@ -1,0 +1,52 @@
+// The client's connection to prerolld: HELLO with the segment descriptor,
+// doorbells at ring swaps, GOODBYE at shutdown, and reconnection.
+//
+// Never blocks: the socket is non-blocking, and the connection state is
+// guarded by a try-lock; a thread that finds it taken skips its doorbell (the
+// daemon also polls every lane periodically, so a skipped doorbell delays a
+// window by at most one poll interval, it never loses it). A lost daemon is
+// noticed by a failing send; reconnection is tried from the swap path at most
+// once a second, and re-sends the segment.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+namespace preroll::client {
+
+class DaemonLink {
+ public:
+  DaemonLink(std::string socket_path, int segment_fd, std::uint64_t segment_size) noexcept;
+  ~DaemonLink();
+  DaemonLink(const DaemonLink&) = delete;
+  DaemonLink& operator=(const DaemonLink&) = delete;
+
+  // Connects and sends HELLO; false (and no error) when no daemon listens.
+  bool connect_now() noexcept;
+  void doorbell(std::uint32_t lane) noexcept;
+  // From the swap path when nothing else was sent: reconnect if due.
+  void maybe_reconnect() noexcept;
+  void goodbye() noexcept;
+  // For fork(): forget the descriptor without any message to the daemon.
+  void abandon() noexcept;
+
+  [[nodiscard]] bool connected() const noexcept { return fd_.load(std::memory_order_relaxed) >= 0; }
+
+ private:
+  bool try_lock() noexcept { return !busy_.exchange(true, std::memory_order_acquire); }
+  void unlock() noexcept { busy_.store(false, std::memory_order_release); }
+  bool connect_locked() noexcept;
+  void drop_connection_locked() noexcept;
+  bool reconnect_due_locked() noexcept;
+
+  std::string path_;
+  int segment_fd_;
+  std::uint64_t segment_size_;
+  std::atomic<bool> busy_{false};
+  std::atomic<int> fd_{-1};          // read relaxed as a hint by connected()
+  std::uint64_t last_attempt_ns_ = 0;  // guarded by busy_
+  bool closed_ = false;                // goodbye sent; guarded by busy_
+};
+
+}  // namespace preroll::client

@@ -1,0 +1,167 @@
+#include "lane_writer.hpp"
+
+#include "daemon_link.hpp"
+
+namespace preroll::client {
+
+namespace {
+// Adds to a counter that only this thread writes: a relaxed load and store,
+// no read-modify-write needed. Readers (daemon, preroll_get_counters) treat
+// the values as statistics.
+void bump(std::atomic<std::uint64_t>& c, std::uint64_t n) noexcept {
+  c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+}
+}  // namespace
+
+void LaneWriter::init(const shm::SegmentRef& seg, std::uint32_t lane, DaemonLink* link) noexcept {
+  seg_ = seg;
+  lane_ = lane;
+  link_ = link;
+  lane_ctl_ = &seg.lane(lane);
+  ring_size_ = seg.layout().geometry.ring_size;
+  max_message_ = seg.layout().geometry.max_message_size;
+  rings_per_lane_ = seg.layout().geometry.rings_per_lane;
+}
+
+bool LaneWriter::start(std::uint32_t tid, std::uint32_t generation) noexcept {
+  // The claim CAS (acq_rel) made the daemon's last writes to both queues
+  // visible; our endpoints take their positions from the segment.
+  submit_ = Producer(&lane_ctl_->submit_queue);
+  free_ = Consumer(&lane_ctl_->free_queue);
+  lane_ctl_->tid.store(tid, std::memory_order_relaxed);
+  lane_ctl_->claim_generation.store(generation, std::memory_order_relaxed);
+  timespec ts;
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  lane_ctl_->claimed_at_ns.store(static_cast<std::uint64_t>(ts.tv_sec) * 1000000000ull + ts.tv_nsec,
+                                 std::memory_order_relaxed);
+  busy_ = 0;
+  std::uint32_t ring = 0;
+  if (free_.try_pop(ring) != shm::QueueStatus::ok || ring >= rings_per_lane_) return false;
+  activate(ring);
+  return true;
+}
+
+void LaneWriter::activate(std::uint32_t ring) noexcept {
+  // Edge FREE -> ACTIVE [client]: we popped it from the free queue.
+  active_ring_ = ring;
+  ring_hdr_ = &seg_.ring_header(lane_, ring);
+  data_ = seg_.ring_data(lane_, ring);
+  ring_hdr_->state.store(static_cast<std::uint32_t>(shm::RingState::active), std::memory_order_relaxed);
+  // Seqlock write side: bump generation, then a release fence, before any
+  // byte below the old `committed` is rewritten; a daemon copying the ring
+  // concurrently sees the generation change and drops its copy.
+  ring_hdr_->generation.store(ring_hdr_->generation.load(std::memory_order_relaxed) + 1,
+                              std::memory_order_relaxed);
+  std::atomic_thread_fence(std::memory_order_release);
+  ring_hdr_->committed.store(0, std::memory_order_relaxed);
+  ring_hdr_->sequence.store(next_sequence_++, std::memory_order_relaxed);
+  ring_hdr_->overwritten_events.store(0, std::memory_order_relaxed);
+  ring_hdr_->overwritten_bytes.store(0, std::memory_order_relaxed);
+  pos_ = 0;
+  events_in_ring_ = 0;
+  // release: a daemon that reads active_ring with acquire sees the reset above.
+  lane_ctl_->active_ring.store(ring, std::memory_order_release);
+}
+
+void LaneWriter::reset_for_overwrite() noexcept {
+  // Edge ACTIVE -> ACTIVE [client]: no spare ring. The oldest events (the
+  // whole ring) are overwritten; the ring header carries the exact count to
+  // the daemon, which records it as the gap before this window.
+  bump(lane_ctl_->events_overwritten, events_in_ring_);
+  bump(lane_ctl_->bytes_overwritten, pos_);
+  bump(lane_ctl_->swaps_without_spare, 1);
+  ring_hdr_->overwritten_events.store(
+      ring_hdr_->overwritten_events.load(std::memory_order_relaxed) + events_in_ring_, std::memory_order_relaxed);
+  ring_hdr_->overwritten_bytes.store(ring_hdr_->overwritten_bytes.load(std::memory_order_relaxed) + pos_,
+                                     std::memory_order_relaxed);
+  ring_hdr_->generation.store(ring_hdr_->generation.load(std::memory_order_relaxed) + 1,
+                              std::memory_order_relaxed);
+  std::atomic_thread_fence(std::memory_order_release);  // see activate()
+  ring_hdr_->committed.store(0, std::memory_order_relaxed);
+  pos_ = 0;
+  events_in_ring_ = 0;
+}
+
+void LaneWriter::publish_counters() noexcept {
+  bump(lane_ctl_->events_written, events_in_ring_);
+  bump(lane_ctl_->bytes_written, pos_);
+  if (truncated_since_swap_ != 0) {
+    bump(lane_ctl_->events_truncated, truncated_since_swap_);
+    truncated_since_swap_ = 0;
+  }
+}
+
+bool LaneWriter::submit_active() noexcept {
+  // Edge ACTIVE -> SUBMITTED [client]: state first, then the push, whose
+  // release publishes the ring's bytes, committed and header to the daemon.
+  publish_counters();
+  ring_hdr_->state.store(static_cast<std::uint32_t>(shm::RingState::submitted), std::memory_order_relaxed);
+  if (submit_.try_push(active_ring_) != shm::QueueStatus::ok) {
+    // Cannot happen on a well-formed segment (capacity >= rings per lane);
+    // keep the ring and let the caller overwrite it.
+    ring_hdr_->state.store(static_cast<std::uint32_t>(shm::RingState::active), std::memory_order_relaxed);
+    return false;
+  }
+  bump(lane_ctl_->ring_swaps, 1);
+  return true;
+}
+
+void LaneWriter::swap(bool partial) noexcept {
+  (void)partial;
+  std::uint32_t spare = 0;
+  const shm::QueueStatus st = free_.try_pop(spare);
+  if (st != shm::QueueStatus::ok || spare >= rings_per_lane_) {
+    // No spare (daemon slow or absent), or a corrupt free queue: overwrite.
+    publish_counters();
+    // events_written counted them as written; they are also overwritten.
+    reset_for_overwrite();
+    if (link_ != nullptr) link_->maybe_reconnect();
+    return;
+  }
+  if (!submit_active()) {
+    reset_for_overwrite();
+  }
+  activate(spare);
+  if (link_ != nullptr) link_->doorbell(lane_);
+}
+
+void LaneWriter::flush() noexcept {
+  if (busy_ != 0 || active_ring_ == shm::kNoActiveRing || pos_ == 0) return;
+  busy_ = 1;
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  std::uint32_t spare = 0;
+  if (free_.try_pop(spare) == shm::QueueStatus::ok && spare < rings_per_lane_) {
+    if (submit_active()) {
+      activate(spare);
+      if (link_ != nullptr) link_->doorbell(lane_);
+    } else {
+      // Put the spare back in front? The free queue is consumer-only for us;
+      // with a full submit queue (corrupt segment) keep writing the spare.
+      activate(spare);
+    }
+  }
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  busy_ = 0;
+}
+
+void LaneWriter::release() noexcept {
+  if (active_ring_ != shm::kNoActiveRing) {
+    busy_ = 1;
+    std::atomic_signal_fence(std::memory_order_seq_cst);
+    // The last ring goes to the daemon even when empty: the daemon returns
+    // every ring to the free queue before it frees the lane.
+    submit_active();
+    lane_ctl_->active_ring.store(shm::kNoActiveRing, std::memory_order_release);
+    active_ring_ = shm::kNoActiveRing;
+    ring_hdr_ = nullptr;
+    data_ = nullptr;
+  }
+  // Edge ACTIVE -> RETIRED [client]: release publishes the last submit.
+  lane_ctl_->state.store(static_cast<std::uint32_t>(shm::LaneState::retired), std::memory_order_release);
+  if (link_ != nullptr) link_->doorbell(lane_);
+  busy_ = 0;
+}
+
+void LaneWriter::count_nested_drop() noexcept { bump(lane_ctl_->events_dropped_nested, 1); }
+
+}  // namespace preroll::client

@@ -1,0 +1,110 @@
+// The writer side of one lane: the emit hot path (inline, here) and the cold
+// ring swap, claim and release (lane_writer.cpp).
+//
+// A LaneWriter lives in the client process's private memory, one per lane
+// of the segment, and is used by exactly one thread at a time: the thread
+// that claimed the lane. It caches everything the hot path needs so an emit
+// touches only the ring bytes and the ring's `committed` word in the segment.
+#pragma once
+
+#include <time.h>
+
+#include <atomic>
+#include <cstdint>
+
+#include "preroll/shm/abi.hpp"
+#include "preroll/shm/event_record.hpp"
+#include "preroll/shm/segment_layout.hpp"
+
+namespace preroll::client {
+
+class DaemonLink;
+
+class LaneWriter {
+ public:
+  using Producer = shm::SpscProducer<std::uint32_t, shm::kMaxRingsPerLane>;
+  using Consumer = shm::SpscConsumer<std::uint32_t, shm::kMaxRingsPerLane>;
+
+  void init(const shm::SegmentRef& seg, std::uint32_t lane, DaemonLink* link) noexcept;
+
+  // Cold: takes the lane for the calling thread (the caller won the CAS
+  // free->active) and activates a spare ring. False if the free queue held
+  // no valid ring (the lane is then released again).
+  bool start(std::uint32_t tid, std::uint32_t generation) noexcept;
+
+  // Hot path. Clamped lengths; flags may include client_marked.
+  void emit(std::uint8_t level, std::uint8_t flags, const char* name, std::uint32_t name_len, const char* msg,
+            std::uint32_t msg_len) noexcept {
+    // Signal safety: a handler interrupting this thread mid-emit sees busy_
+    // set and drops its event (counted) instead of corrupting the ring.
+    if (busy_ != 0) {
+      count_nested_drop();
+      return;
+    }
+    busy_ = 1;
+    std::atomic_signal_fence(std::memory_order_seq_cst);  // busy_ visible to a handler on this thread
+
+    if (msg_len > max_message_) {
+      msg_len = max_message_;
+      flags |= shm::event_flag::truncated;
+      ++truncated_since_swap_;
+    }
+    if (name_len > shm::kMaxNameLen) name_len = shm::kMaxNameLen;
+    const std::uint32_t size = shm::record_size(name_len, msg_len);
+    if (pos_ + size > ring_size_) swap(/*partial=*/false);
+
+    timespec ts;
+    ::clock_gettime(CLOCK_MONOTONIC, &ts);  // vDSO: no system call
+    const std::uint64_t now = static_cast<std::uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<std::uint64_t>(ts.tv_nsec);
+    shm::write_record(data_ + pos_, now, level, flags, name, static_cast<std::uint8_t>(name_len), msg,
+                      static_cast<std::uint16_t>(msg_len));
+    pos_ += size;
+    ++events_in_ring_;
+    // release: the record bytes above happen-before any reader that loads
+    // `committed` with acquire (daemon flush/salvage of the active ring).
+    ring_hdr_->committed.store(pos_, std::memory_order_release);
+
+    std::atomic_signal_fence(std::memory_order_seq_cst);
+    busy_ = 0;
+  }
+
+  // Cold: hands the active ring over now if it holds events (flush).
+  void flush() noexcept;
+  // Cold: hands the last ring over and retires the lane (thread exit).
+  void release() noexcept;
+
+  [[nodiscard]] std::uint32_t lane() const noexcept { return lane_; }
+
+ private:
+  void swap(bool partial) noexcept;
+  void activate(std::uint32_t ring) noexcept;
+  void reset_for_overwrite() noexcept;
+  void publish_counters() noexcept;
+  void count_nested_drop() noexcept;
+  bool submit_active() noexcept;
+
+  // Hot fields first (one cache line).
+  unsigned char* data_ = nullptr;         // active ring bytes
+  shm::RingHeader* ring_hdr_ = nullptr;   // active ring header
+  std::uint32_t pos_ = 0;                 // == committed of the active ring
+  std::uint32_t ring_size_ = 0;
+  std::uint32_t max_message_ = 0;
+  std::uint32_t events_in_ring_ = 0;
+  volatile std::uint32_t busy_ = 0;       // nesting guard (signal handlers)
+  std::uint32_t active_ring_ = shm::kNoActiveRing;
+
+  // Cold state.
+  shm::SegmentRef seg_;
+  shm::LaneControl* lane_ctl_ = nullptr;
+  DaemonLink* link_ = nullptr;
+  std::uint32_t lane_ = 0;
+  std::uint32_t rings_per_lane_ = 0;
+  std::uint64_t next_sequence_ = 0;
+  Producer submit_;
+  Consumer free_;
+  // Truncations counted privately and published to the lane's shared
+  // counters with the ring's events at each hand-over.
+  std::uint64_t truncated_since_swap_ = 0;
+};
+
+}  // namespace preroll::client

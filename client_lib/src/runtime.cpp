@@ -1,0 +1,239 @@
+#include "runtime.hpp"
+
+#include <pthread.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <string>
+
+#include "preroll/shm/paths.hpp"
+
+namespace preroll::client {
+
+namespace {
+
+enum class State : int { uninitialized, ready, disabled, shut_down };
+
+std::atomic<Runtime*> g_runtime{nullptr};
+std::atomic<int> g_state{static_cast<int>(State::uninitialized)};
+std::atomic<std::uint64_t> g_epoch{1};  // bumped in a fork child
+std::atomic<std::uint64_t> g_dropped_disabled{0};
+std::mutex g_init_mutex;
+
+std::uint64_t clock_ns(clockid_t id) noexcept {
+  timespec ts;
+  ::clock_gettime(id, &ts);
+  return static_cast<std::uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<std::uint64_t>(ts.tv_nsec);
+}
+
+std::uint32_t env_u32(const char* name, std::uint32_t fallback) {
+  const char* v = std::getenv(name);
+  if (v == nullptr || *v == '\0') return fallback;
+  char* end = nullptr;
+  const unsigned long long x = std::strtoull(v, &end, 10);
+  if (*end != '\0' || x > 0xFFFFFFFFull) {
+    std::fprintf(stderr, "preroll: ignoring %s=%s (not a number)\n", name, v);
+    return fallback;
+  }
+  return static_cast<std::uint32_t>(x);
+}
+
+shm::Geometry geometry_from_env() {
+  shm::Geometry g;
+  shm::Geometry e;
+  e.ring_size = env_u32("PREROLL_RING_SIZE", g.ring_size);
+  e.rings_per_lane = env_u32("PREROLL_RINGS_PER_LANE", g.rings_per_lane);
+  e.lane_count = env_u32("PREROLL_LANES", g.lane_count);
+  e.max_message_size = env_u32("PREROLL_MAX_MESSAGE", g.max_message_size);
+  if (auto err = shm::check_geometry(e)) {
+    std::fprintf(stderr, "preroll: ignoring the PREROLL_* geometry (%s); using defaults\n", err->c_str());
+    return g;
+  }
+  return e;
+}
+
+void read_process_name(char (&out)[shm::kProcessNameSize]) {
+  std::memset(out, 0, sizeof out);
+  if (FILE* f = std::fopen("/proc/self/comm", "re")) {
+    if (std::fgets(out, sizeof out, f) != nullptr) {
+      if (char* nl = std::strchr(out, '\n')) *nl = '\0';
+    }
+    std::fclose(f);
+  }
+}
+
+void on_exit_shutdown() { preroll_shutdown(); }
+
+void fork_child() noexcept { forget_runtime_in_child(); }
+
+}  // namespace
+
+void forget_runtime_in_child() noexcept {
+  // The child is a new process with a copy of the parent's memory: it must
+  // never write into the parent's lanes, nor keep the parent's connection
+  // open (the daemon would not see the parent go). It captures into a new
+  // segment from its first event.
+  g_epoch.fetch_add(1, std::memory_order_relaxed);
+  forget_thread_lane();
+  Runtime* rt = g_runtime.exchange(nullptr, std::memory_order_acq_rel);
+  if (rt != nullptr) {
+    rt->link_->abandon();
+    rt->memfd_.reset();
+    // Unmap by hand and leak the object: its destructor would touch state
+    // shared with the parent's threads, which do not exist here.
+    ::munmap(rt->mapping_.data(), rt->mapping_.size());
+  }
+  if (g_state.load(std::memory_order_relaxed) == static_cast<int>(State::ready))
+    g_state.store(static_cast<int>(State::uninitialized), std::memory_order_relaxed);
+  new (&g_init_mutex) std::mutex();  // a parent thread may have held it at fork
+}
+
+Runtime::Runtime(const shm::Geometry& g, std::uint64_t epoch) : epoch_(epoch) {
+  const shm::Layout layout = shm::compute_layout(g);
+  memfd_ = shm::create_sealed_memfd("preroll-segment", layout.segment_size);
+  mapping_ = shm::MappedSegment(memfd_.get(), layout.segment_size);
+  seg_ = shm::SegmentRef(mapping_.data(), layout);
+
+  // The memfd is zero-filled: all lanes free, all queues empty. Fill in the
+  // write-once header and give every lane its rings (free queue), all before
+  // the descriptor is sent, which orders these writes before the daemon's reads.
+  shm::SegmentHeader& h = seg_.header();
+  h.magic = shm::kSegmentMagic;
+  h.abi_version = shm::kAbiVersion;
+  h.header_size = shm::kHeaderRegionSize;
+  h.segment_size = layout.segment_size;
+  h.lane_count = g.lane_count;
+  h.rings_per_lane = g.rings_per_lane;
+  h.ring_size = g.ring_size;
+  h.max_message_size = g.max_message_size;
+  h.lane_table_offset = layout.lane_table_offset;
+  h.ring_header_offset = layout.ring_header_offset;
+  h.ring_data_offset = layout.ring_data_offset;
+  h.pid = static_cast<std::uint32_t>(::getpid());
+  h.uid = static_cast<std::uint32_t>(::getuid());
+  h.created_monotonic_ns = clock_ns(CLOCK_MONOTONIC);
+  h.created_realtime_ns = clock_ns(CLOCK_REALTIME);
+  h.clock_source = static_cast<std::uint32_t>(shm::ClockSource::monotonic);
+  read_process_name(h.process_name);
+
+  for (std::uint32_t l = 0; l < g.lane_count; ++l) {
+    shm::LaneControl& lane = seg_.lane(l);
+    lane.active_ring.store(shm::kNoActiveRing, std::memory_order_relaxed);
+    shm::SpscProducer<std::uint32_t, shm::kMaxRingsPerLane> free_q(&lane.free_queue);
+    for (std::uint32_t r = 0; r < g.rings_per_lane; ++r) (void)free_q.try_push(r);
+  }
+
+  writers_ = std::make_unique<LaneWriter[]>(g.lane_count);
+  link_ = std::make_unique<DaemonLink>(shm::client_socket_path(), memfd_.get(), layout.segment_size);
+  for (std::uint32_t l = 0; l < g.lane_count; ++l) writers_[l].init(seg_, l, link_.get());
+  link_->connect_now();
+}
+
+Runtime* Runtime::peek() noexcept { return g_runtime.load(std::memory_order_acquire); }
+
+Runtime* Runtime::get() noexcept {
+  const int state = g_state.load(std::memory_order_acquire);
+  if (state == static_cast<int>(State::ready)) return g_runtime.load(std::memory_order_acquire);
+  if (state != static_cast<int>(State::uninitialized)) return nullptr;
+  std::lock_guard lock(g_init_mutex);
+  if (Runtime* rt = g_runtime.load(std::memory_order_acquire)) return rt;
+  if (g_state.load(std::memory_order_relaxed) != static_cast<int>(State::uninitialized)) return nullptr;
+
+  static std::once_flag process_hooks;
+  std::call_once(process_hooks, [] {
+    std::atexit(on_exit_shutdown);
+    ::pthread_atfork(nullptr, nullptr, fork_child);
+  });
+
+  if (const char* d = std::getenv("PREROLL_DISABLE"); d != nullptr && std::strcmp(d, "1") == 0) {
+    g_state.store(static_cast<int>(State::disabled), std::memory_order_release);
+    return nullptr;
+  }
+  try {
+    auto* rt = new Runtime(geometry_from_env(), g_epoch.load(std::memory_order_relaxed));
+    g_runtime.store(rt, std::memory_order_release);
+    g_state.store(static_cast<int>(State::ready), std::memory_order_release);
+    return rt;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "preroll: capture disabled: %s\n", e.what());
+    g_state.store(static_cast<int>(State::disabled), std::memory_order_release);
+    return nullptr;
+  }
+}
+
+LaneWriter* Runtime::claim_lane() noexcept {
+  const std::uint32_t tid = static_cast<std::uint32_t>(::syscall(SYS_gettid));
+  const std::uint32_t lanes = seg_.layout().geometry.lane_count;
+  for (std::uint32_t l = 0; l < lanes; ++l) {
+    auto& state = seg_.lane(l).state;
+    std::uint32_t expected = static_cast<std::uint32_t>(shm::LaneState::free);
+    if (state.load(std::memory_order_relaxed) != expected) continue;
+    // Edge FREE -> ACTIVE [client]: acq_rel acquires the daemon's release
+    // that freed the lane (its queue positions and ring headers).
+    if (!state.compare_exchange_strong(expected, static_cast<std::uint32_t>(shm::LaneState::active),
+                                       std::memory_order_acq_rel, std::memory_order_relaxed))
+      continue;
+    seg_.header().lanes_claimed_total.fetch_add(1, std::memory_order_relaxed);
+    if (writers_[l].start(tid, claims_.fetch_add(1, std::memory_order_relaxed))) return &writers_[l];
+    // No ring in its free queue (corrupt segment): give the lane to the
+    // daemon to check, and try the next.
+    state.store(static_cast<std::uint32_t>(shm::LaneState::retired), std::memory_order_release);
+  }
+  return nullptr;
+}
+
+void Runtime::shutdown() noexcept {
+  int expected = static_cast<int>(State::ready);
+  if (!g_state.compare_exchange_strong(expected, static_cast<int>(State::shut_down), std::memory_order_acq_rel))
+    return;
+  if (LaneWriter* w = this_thread_lane()) w->flush();
+  link_->goodbye();
+}
+
+void Runtime::fill_counters(preroll_counters& out) const noexcept {
+  std::memset(&out, 0, sizeof out);
+  const std::uint32_t lanes = seg_.layout().geometry.lane_count;
+  for (std::uint32_t l = 0; l < lanes; ++l) {
+    const shm::LaneControl& lane = seg_.lane(l);
+    // relaxed: statistics; each counter is monotonic on its own.
+    out.events_written += lane.events_written.load(std::memory_order_relaxed);
+    out.bytes_written += lane.bytes_written.load(std::memory_order_relaxed);
+    out.events_overwritten += lane.events_overwritten.load(std::memory_order_relaxed);
+    out.bytes_overwritten += lane.bytes_overwritten.load(std::memory_order_relaxed);
+    out.events_truncated += lane.events_truncated.load(std::memory_order_relaxed);
+    out.events_dropped_nested += lane.events_dropped_nested.load(std::memory_order_relaxed);
+    out.ring_swaps += lane.ring_swaps.load(std::memory_order_relaxed);
+    out.swaps_without_spare += lane.swaps_without_spare.load(std::memory_order_relaxed);
+    if (lane.state.load(std::memory_order_relaxed) == static_cast<std::uint32_t>(shm::LaneState::active))
+      ++out.lanes_in_use;
+  }
+  out.events_dropped_no_lane = seg_.header().events_dropped_no_lane.load(std::memory_order_relaxed);
+  out.events_dropped_disabled = g_dropped_disabled.load(std::memory_order_relaxed);
+  out.daemon_connected = link_->connected() ? 1 : 0;
+}
+
+void count_dropped_disabled() noexcept { g_dropped_disabled.fetch_add(1, std::memory_order_relaxed); }
+
+}  // namespace preroll::client
+
+extern "C" int preroll_get_counters(preroll_counters* out) {
+  if (out == nullptr) return -1;
+  preroll::client::Runtime* rt = preroll::client::Runtime::peek();
+  if (rt == nullptr) {
+    std::memset(out, 0, sizeof *out);
+    out->events_dropped_disabled = preroll::client::g_dropped_disabled.load(std::memory_order_relaxed);
+    return -1;
+  }
+  rt->fill_counters(*out);
+  return 0;
+}
+
+extern "C" void preroll_shutdown(void) {
+  if (preroll::client::Runtime* rt = preroll::client::Runtime::peek()) rt->shutdown();
+}

@@ -1,0 +1,180 @@
+#include "client_connection.hpp"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <spdlog/spdlog.h>
+#include <vector>
+
+#include "preroll/shm/abi.hpp"
+#include "preroll/shm/segment_memory.hpp"
+#include "preroll/shm/validate.hpp"
+
+namespace preroll::daemon {
+
+namespace {
+constexpr int kMaxFdsPerMessage = 4;  // more is a protocol error; all are closed
+}
+
+ClientConnection::ClientConnection(Socket socket, ConnectionContext& ctx) : socket_(std::move(socket)), ctx_(ctx) {}
+
+void ClientConnection::start() {
+  // Identity comes from the kernel, never from the client's bytes.
+  ucred cred{};
+  socklen_t len = sizeof cred;
+  if (::getsockopt(socket_.native_handle(), SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
+    peer_pid_ = static_cast<std::uint32_t>(cred.pid);
+    peer_uid_ = static_cast<std::uint32_t>(cred.uid);
+  }
+  boost::system::error_code ec;
+  socket_.native_non_blocking(true, ec);
+  wait_readable();
+}
+
+void ClientConnection::wait_readable() {
+  socket_.async_wait(Socket::wait_read, [self = shared_from_this()](const boost::system::error_code& ec) {
+    self->on_readable(ec);
+  });
+}
+
+void ClientConnection::on_readable(const boost::system::error_code& ec) {
+  if (ended_) return;
+  if (ec) {
+    end(goodbye_ ? atf::KeepReason::client_exit : atf::KeepReason::client_crash, "socket error");
+    return;
+  }
+  if (read_pending()) wait_readable();
+}
+
+bool ClientConnection::read_pending() {
+  for (;;) {
+    std::array<std::byte, shm::wire::kMaxMessageSize> buf;
+    iovec iov{buf.data(), buf.size()};
+    alignas(cmsghdr) unsigned char control[CMSG_SPACE(sizeof(int) * kMaxFdsPerMessage)];
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    const ssize_t n = ::recvmsg(socket_.native_handle(), &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return true;
+      end(goodbye_ ? atf::KeepReason::client_exit : atf::KeepReason::client_crash, std::strerror(errno));
+      return false;
+    }
+    // Collect every descriptor first so none leaks whatever happens next.
+    std::vector<shm::UniqueFd> fds;
+    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+      if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+      const std::size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+      for (std::size_t i = 0; i < count; ++i) {
+        int fd;
+        std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+        fds.emplace_back(fd);
+      }
+    }
+    if (n == 0) {
+      end(goodbye_ ? atf::KeepReason::client_exit : atf::KeepReason::client_crash,
+          goodbye_ ? "goodbye" : "connection closed without goodbye");
+      return false;
+    }
+    if ((msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0) {
+      DaemonStats::add(ctx_.stats.protocol_errors);
+      spdlog::warn("pid {}: oversized message or too many descriptors; disconnecting", peer_pid_);
+      end(atf::KeepReason::client_crash, "protocol error");
+      return false;
+    }
+    const auto m = shm::wire::parse({buf.data(), static_cast<std::size_t>(n)}, static_cast<int>(fds.size()));
+    handle(m, fds.empty() ? -1 : fds.front().get());
+    if (ended_) return false;
+  }
+}
+
+void ClientConnection::handle(const shm::wire::Message& m, int fd) {
+  if (const auto* err = std::get_if<shm::wire::ParseError>(&m)) {
+    DaemonStats::add(ctx_.stats.protocol_errors);
+    spdlog::warn("pid {}: protocol error: {}; disconnecting", peer_pid_, err->what);
+    end(atf::KeepReason::client_crash, "protocol error");
+    return;
+  }
+  if (const auto* hello = std::get_if<shm::wire::Hello>(&m)) {
+    attach(*hello, fd);
+    return;
+  }
+  if (std::holds_alternative<shm::wire::Doorbell>(m)) {
+    if (session_) ctx_.worker.request_drain(session_);
+    return;
+  }
+  if (std::holds_alternative<shm::wire::Goodbye>(m)) goodbye_ = true;
+}
+
+void ClientConnection::attach(const shm::wire::Hello& hello, int fd) {
+  auto reject = [&](const std::string& why) {
+    DaemonStats::add(ctx_.stats.clients_rejected);
+    spdlog::warn("pid {} uid {}: segment refused: {}", peer_pid_, peer_uid_, why);
+    end(atf::KeepReason::client_crash, "rejected");
+  };
+  if (session_) return reject("second HELLO on one connection");
+  if (hello.abi_version != shm::kAbiVersion)
+    return reject("ABI version " + std::to_string(hello.abi_version) + " (this daemon speaks " +
+                  std::to_string(shm::kAbiVersion) + ")");
+  const shm::SealCheck seal = shm::check_sealed_memfd(fd, ctx_.config.max_segment_size);
+  if (!seal.ok) return reject(seal.error);
+  if (seal.size != hello.segment_size)
+    return reject("HELLO says " + std::to_string(hello.segment_size) + " bytes, the memfd has " +
+                  std::to_string(seal.size));
+  shm::MappedSegment mapping;
+  try {
+    mapping = shm::MappedSegment(fd, seal.size);
+  } catch (const std::exception& e) {
+    return reject(e.what());
+  }
+  auto snap = shm::snapshot_header(mapping.data(), mapping.size());
+  if (const auto* err = std::get_if<std::string>(&snap)) return reject(*err);
+  auto& header = std::get<shm::HeaderSnapshot>(snap);
+
+  ClientIdentity who;
+  who.pid = peer_pid_;
+  who.uid = peer_uid_;
+  who.process_name = header.process_name;
+  who.command_line = read_command_line(peer_pid_);
+  who.start_monotonic_ns = header.created_monotonic_ns;
+  who.start_realtime_ns = header.created_realtime_ns;
+  const auto& g = header.layout.geometry;
+  spdlog::info("pid {} ({}) uid {} attached: {} lanes x {} rings x {} KiB", who.pid, who.process_name, who.uid,
+               g.lane_count, g.rings_per_lane, g.ring_size / 1024);
+  session_ = std::make_shared<ClientSession>(ctx_.next_session_id++, who, std::move(mapping), std::move(header),
+                                             ctx_.policy->enabled(), ctx_.config.output_dir,
+                                             ctx_.policy->to_json());
+  DaemonStats::add(ctx_.stats.clients_attached_total);
+  DaemonStats::add(ctx_.stats.clients_current);
+  // Rings filled before the daemon existed are pre-roll: drain them now.
+  ctx_.worker.request_drain(session_);
+}
+
+void ClientConnection::poll() {
+  if (session_ && !ended_) ctx_.worker.request_drain(session_);
+}
+
+void ClientConnection::shutdown() { end(atf::KeepReason::daemon_shutdown, "daemon shutdown"); }
+
+void ClientConnection::end(atf::KeepReason reason, const char* why) {
+  if (ended_) return;
+  ended_ = true;
+  boost::system::error_code ec;
+  socket_.close(ec);
+  if (session_) {
+    spdlog::debug("pid {}: connection ended: {}", peer_pid_, why);
+    ctx_.worker.request_finalize(session_, reason);
+    ctx_.stats.clients_current.fetch_sub(1, std::memory_order_relaxed);
+    session_.reset();
+  }
+  // Last: may drop the final reference to this object.
+  ctx_.connections.erase(shared_from_this());
+}
+
+}  // namespace preroll::daemon

@@ -1,0 +1,225 @@
+#include "client_segment.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+
+namespace preroll::daemon {
+
+namespace {
+constexpr std::uint32_t kMaxCorruptRingReports = 10;  // per client, then silent (still counted)
+}
+
+ClientSegment::ClientSegment(shm::MappedSegment mapping, shm::HeaderSnapshot header, bool marking_enabled)
+    : mapping_(std::move(mapping)), header_(std::move(header)), seg_(mapping_.data(), header_.layout) {
+  const auto& g = header_.layout.geometry;
+  lanes_.resize(g.lane_count);
+  for (std::uint32_t l = 0; l < g.lane_count; ++l) {
+    shm::LaneControl& lc = seg_.lane(l);
+    // Our endpoints start from the positions in the segment: the client's
+    // initial fill, or a previous daemon's last state after a restart.
+    lanes_[l].submit = SubmitConsumer(&lc.submit_queue);
+    lanes_[l].free = FreeProducer(&lc.free_queue);
+    lanes_[l].selector = WindowSelector(marking_enabled);
+  }
+  scratch_.events.reserve(g.ring_size / 16);
+  copy_.resize(g.ring_size);
+}
+
+void ClientSegment::mark_faulty(std::string why, DaemonStats& stats) {
+  if (!fault_.empty()) return;
+  fault_ = std::move(why);
+  DaemonStats::add(stats.clients_faulty);
+}
+
+void ClientSegment::drain(WindowSink& sink, const MarkingPolicy& policy, DaemonStats& stats) {
+  if (faulty()) return;
+  const std::uint32_t lanes = header_.layout.geometry.lane_count;
+  for (std::uint32_t l = 0; l < lanes && !faulty(); ++l) drain_lane(l, sink, policy, stats);
+}
+
+void ClientSegment::drain_lane(std::uint32_t lane, WindowSink& sink, const MarkingPolicy& policy,
+                               DaemonStats& stats) {
+  LaneState& ls = lanes_[lane];
+  const std::uint32_t rings = header_.layout.geometry.rings_per_lane;
+  const std::uint32_t ring_size = header_.layout.geometry.ring_size;
+  // Bounded: a client pushing as fast as we pop cannot keep the worker here.
+  for (std::uint32_t budget = shm::kMaxRingsPerLane; budget != 0; --budget) {
+    std::uint32_t ring_untrusted = 0;
+    const shm::QueueStatus st = ls.submit.try_pop(ring_untrusted);
+    if (st == shm::QueueStatus::empty) break;
+    if (st != shm::QueueStatus::ok) {
+      mark_faulty("lane " + std::to_string(lane) + ": submit queue positions are impossible", stats);
+      return;
+    }
+    if (ring_untrusted >= rings) {
+      mark_faulty("lane " + std::to_string(lane) + ": submitted ring index " + std::to_string(ring_untrusted) +
+                      " out of range",
+                  stats);
+      return;
+    }
+    const std::uint32_t ring = ring_untrusted;
+    shm::RingHeader& hdr = seg_.ring_header(lane, ring);
+    // Edge SUBMITTED -> HELD [daemon].
+    hdr.state.store(static_cast<std::uint32_t>(shm::RingState::held), std::memory_order_relaxed);
+    DaemonStats::add(stats.windows_seen);
+    // acquire: pairs with the writer's release of `committed`; the queue's
+    // acquire already ordered it, this also covers a client that stored
+    // committed after the push (ill-behaved, still memory-safe).
+    const auto committed = shm::checked_committed(hdr.committed.load(std::memory_order_acquire), ring_size);
+    if (!committed) {
+      DaemonStats::add(stats.rings_corrupt);
+      if (stats.rings_corrupt.load(std::memory_order_relaxed) <= kMaxCorruptRingReports)
+        spdlog::warn("pid {}: lane {} ring {}: committed size out of range; ring skipped", header_.pid_untrusted,
+                     lane, ring);
+      give_back(lane, ring);
+      continue;
+    }
+    DaemonStats::add(stats.bytes_seen, *committed);
+    if (*committed != 0 && scan(lane, ring, {seg_.ring_data(lane, ring), *committed}, policy, stats)) {
+      const Decision d = ls.selector.on_window();
+      if (d.persist) {
+        persist_scanned(sink, d.reason, stats);
+      } else {
+        DaemonStats::add(stats.windows_discarded);
+      }
+    } else if (*committed == 0) {
+      DaemonStats::add(stats.windows_discarded);
+    }
+    give_back(lane, ring);
+    if (faulty()) return;
+  }
+  maybe_free_lane(lane);
+}
+
+bool ClientSegment::scan(std::uint32_t lane, std::uint32_t ring, std::span<const unsigned char> bytes,
+                         const MarkingPolicy& policy, DaemonStats& stats) {
+  const shm::RingHeader& hdr = seg_.ring_header(lane, ring);
+  const shm::LaneControl& lc = seg_.lane(lane);
+  ScannedWindow& w = scratch_;
+  w.events.clear();
+  w.bytes = bytes.size();
+  w.meta = atf::WindowMeta{};
+  w.meta.lane = lane;
+  // Descriptive values only (never used as indices): relaxed reads.
+  w.meta.tid = lc.tid.load(std::memory_order_relaxed);
+  w.meta.ring_sequence = hdr.sequence.load(std::memory_order_relaxed);
+  w.meta.lost_events_before = hdr.overwritten_events.load(std::memory_order_relaxed);
+  w.meta.lost_bytes_before = hdr.overwritten_bytes.load(std::memory_order_relaxed);
+  counts_.reset(policy.patterns().size());
+  std::uint32_t marked = 0;
+  const bool marking = policy.enabled();
+
+  const shm::ParseResult r =
+      shm::parse_records(bytes, header_.layout.geometry.max_message_size, [&](const shm::RecordView& rec) {
+        atf::EventView ev;
+        ev.timestamp_ns = header_.to_monotonic_ns(rec.timestamp_raw);
+        ev.level = rec.level;
+        ev.kind = rec.kind;
+        ev.flags = rec.flags;
+        ev.name = rec.name;
+        ev.message = rec.message;
+        if (marking) {
+          const bool client_marked = (rec.flags & shm::event_flag::client_marked) != 0;
+          const bool policy_hit = policy.match(rec.name, rec.message, counts_) || policy.level_marks(rec.level);
+          if (policy_hit) ev.flags |= atf::event_flags::policy_marked;
+          if (policy_hit || client_marked) {
+            if (marked++ == 0) w.meta.first_marked_ns = ev.timestamp_ns;
+          }
+        }
+        w.events.push_back(ev);
+      });
+  if (!r.ok) {
+    DaemonStats::add(stats.rings_corrupt);
+    if (stats.rings_corrupt.load(std::memory_order_relaxed) <= kMaxCorruptRingReports)
+      spdlog::warn("pid {}: lane {} ring {}: {}; ring skipped", header_.pid_untrusted, lane, ring, r.error);
+    return false;
+  }
+  w.meta.event_count = static_cast<std::uint32_t>(w.events.size());
+  w.meta.marked_count = marked;
+  if (!w.events.empty()) {
+    w.meta.start_ns = w.events.front().timestamp_ns;
+    w.meta.end_ns = w.events.back().timestamp_ns;
+  }
+  for (std::uint32_t id = 0; id < counts_.hits.size(); ++id)
+    if (counts_.hits[id] != 0) w.meta.patterns.push_back({id, counts_.hits[id]});
+  DaemonStats::add(stats.events_seen, w.events.size());
+  DaemonStats::add(stats.events_marked, marked);
+  if (marked != 0) lanes_[lane].selector.note_marked();
+  return true;
+}
+
+void ClientSegment::persist_scanned(WindowSink& sink, atf::KeepReason reason, DaemonStats& stats) {
+  scratch_.meta.reason = reason;
+  if (sink.persist(scratch_.meta, scratch_.events)) {
+    DaemonStats::add(stats.windows_persisted);
+    DaemonStats::add(stats.events_persisted, scratch_.events.size());
+    DaemonStats::add(stats.bytes_persisted, scratch_.bytes);
+  } else {
+    DaemonStats::add(stats.windows_failed);
+  }
+}
+
+void ClientSegment::give_back(std::uint32_t lane, std::uint32_t ring) {
+  // Edge HELD -> FREE [daemon]: state first, then the push whose release
+  // hands the ring to the client.
+  seg_.ring_header(lane, ring).state.store(static_cast<std::uint32_t>(shm::RingState::free),
+                                           std::memory_order_relaxed);
+  if (lanes_[lane].free.try_push(ring) != shm::QueueStatus::ok) {
+    // More rings out than the lane has: the client duplicated an index.
+    fault_ = fault_.empty() ? "lane " + std::to_string(lane) + ": free queue overflow (ring submitted twice?)" : fault_;
+  }
+}
+
+void ClientSegment::maybe_free_lane(std::uint32_t lane) {
+  shm::LaneControl& lc = seg_.lane(lane);
+  // acquire: pairs with the exiting thread's release of RETIRED, so its last
+  // submit and free-queue head are visible to the checks below.
+  std::uint32_t expected = static_cast<std::uint32_t>(shm::LaneState::retired);
+  if (lc.state.load(std::memory_order_acquire) != expected) return;
+  LaneState& ls = lanes_[lane];
+  if (ls.submit.size_hint() != 0) return;
+  if (ls.free.size_hint() != header_.layout.geometry.rings_per_lane) return;
+  // Edge RETIRED -> FREE [daemon]: release publishes our free-queue pushes
+  // to the next thread that claims the lane.
+  lc.state.compare_exchange_strong(expected, static_cast<std::uint32_t>(shm::LaneState::free),
+                                   std::memory_order_release, std::memory_order_relaxed);
+}
+
+void ClientSegment::finalize(WindowSink& sink, const MarkingPolicy& policy, DaemonStats& stats,
+                             atf::KeepReason reason) {
+  drain(sink, policy, stats);
+  if (faulty()) return;
+  const auto& g = header_.layout.geometry;
+  for (std::uint32_t l = 0; l < g.lane_count; ++l) {
+    shm::LaneControl& lc = seg_.lane(l);
+    DaemonStats::add(stats.events_lost_overwrite, lc.events_overwritten.load(std::memory_order_relaxed));
+    // acquire: pairs with the writer's release in activate(): the ring's
+    // reset is visible before we read its header.
+    const std::uint32_t active_untrusted = lc.active_ring.load(std::memory_order_acquire);
+    if (active_untrusted >= g.rings_per_lane) continue;  // none (or nonsense): nothing to salvage
+    const std::uint32_t ring = active_untrusted;
+    shm::RingHeader& hdr = seg_.ring_header(l, ring);
+    // Seqlock read (see RingHeader::generation): copy the committed prefix
+    // and keep it only if no reset/activation happened meanwhile.
+    const std::uint64_t gen_before = hdr.generation.load(std::memory_order_acquire);
+    const auto committed = shm::checked_committed(hdr.committed.load(std::memory_order_acquire), g.ring_size);
+    if (!committed || *committed == 0) continue;
+    std::memcpy(copy_.data(), seg_.ring_data(l, ring), *committed);
+    std::atomic_thread_fence(std::memory_order_acquire);
+    if (hdr.generation.load(std::memory_order_relaxed) != gen_before) continue;  // rewritten under us
+    DaemonStats::add(stats.windows_seen);
+    DaemonStats::add(stats.bytes_seen, *committed);
+    if (!scan(l, ring, {copy_.data(), *committed}, policy, stats)) continue;
+    const Decision d = lanes_[l].selector.on_final(reason);
+    if (d.persist) {
+      persist_scanned(sink, d.reason, stats);
+    } else {
+      DaemonStats::add(stats.windows_discarded);
+    }
+  }
+}
+
+}  // namespace preroll::daemon

@@ -1,0 +1,83 @@
+// The daemon's view of one client's segment: the mapping, the header it
+// checked at attach, and per lane the daemon's private queue endpoints and
+// selector. Used by the persistence worker only (never concurrently).
+//
+// Every value read from the segment is untrusted (names end in _untrusted
+// until checked). A corrupt queue or ring marks the client faulty: it is
+// reported, its remaining rings are not read, and no other client is touched.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "daemon_stats.hpp"
+#include "marking_policy.hpp"
+#include "preroll/atf/types.hpp"
+#include "preroll/shm/segment_layout.hpp"
+#include "preroll/shm/segment_memory.hpp"
+#include "preroll/shm/validate.hpp"
+#include "window_selector.hpp"
+#include "window_sink.hpp"
+
+namespace preroll::daemon {
+
+class ClientSegment {
+ public:
+  // Takes a mapping whose header has been snapshot and validated.
+  ClientSegment(shm::MappedSegment mapping, shm::HeaderSnapshot header, bool marking_enabled);
+
+  // Drains every lane's submit queue: decides per window, persists or
+  // discards, hands the ring back, and frees lanes whose thread exited.
+  void drain(WindowSink& sink, const MarkingPolicy& policy, DaemonStats& stats);
+
+  // The end of the attachment (client exit or crash, daemon shutdown):
+  // drains, then persists the committed part of each active ring per policy
+  // with `reason`.
+  void finalize(WindowSink& sink, const MarkingPolicy& policy, DaemonStats& stats, atf::KeepReason reason);
+
+  [[nodiscard]] bool faulty() const noexcept { return !fault_.empty(); }
+  [[nodiscard]] const std::string& fault() const noexcept { return fault_; }
+  [[nodiscard]] const shm::HeaderSnapshot& header() const noexcept { return header_; }
+
+ private:
+  using FreeProducer = shm::SpscProducer<std::uint32_t, shm::kMaxRingsPerLane>;
+  using SubmitConsumer = shm::SpscConsumer<std::uint32_t, shm::kMaxRingsPerLane>;
+
+  struct LaneState {
+    SubmitConsumer submit;
+    FreeProducer free;
+    WindowSelector selector;
+    std::uint32_t rings_out = 0;  // rings not in the free queue by the daemon's count
+  };
+
+  struct ScannedWindow {
+    atf::WindowMeta meta;
+    std::vector<atf::EventView> events;
+    std::uint64_t bytes = 0;
+  };
+
+  void drain_lane(std::uint32_t lane, WindowSink& sink, const MarkingPolicy& policy, DaemonStats& stats);
+  // Scans `bytes` (a ring's committed prefix) into scratch_. False on a
+  // corrupt ring (counted, reported once).
+  bool scan(std::uint32_t lane, std::uint32_t ring, std::span<const unsigned char> bytes,
+            const MarkingPolicy& policy, DaemonStats& stats);
+  void persist_scanned(WindowSink& sink, atf::KeepReason reason, DaemonStats& stats);
+  void give_back(std::uint32_t lane, std::uint32_t ring);
+  void maybe_free_lane(std::uint32_t lane);
+  void mark_faulty(std::string why, DaemonStats& stats);
+
+  shm::MappedSegment mapping_;
+  shm::HeaderSnapshot header_;
+  shm::SegmentRef seg_;
+  std::vector<LaneState> lanes_;
+  std::string fault_;
+  // Reused per window: no allocation per window in the steady state.
+  ScannedWindow scratch_;
+  PatternCounts counts_;
+  std::vector<unsigned char> copy_;  // for reading active rings
+};
+
+}  // namespace preroll::daemon

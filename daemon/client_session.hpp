@@ -1,0 +1,36 @@
+// One attached client: who it is (from the socket), its segment, and where
+// its windows go. Created by the io thread on a valid HELLO; after that its
+// segment and sink are touched only by the persistence worker.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+#include "atf_sink.hpp"
+#include "client_segment.hpp"
+
+namespace preroll::daemon {
+
+struct ClientSession {
+  ClientSession(std::uint64_t id_, ClientIdentity who, shm::MappedSegment mapping, shm::HeaderSnapshot header,
+                bool marking, const std::filesystem::path& output_dir, std::string policy_json)
+      : id(id_),
+        identity(who),
+        segment(std::move(mapping), std::move(header), marking),
+        sink(output_dir, std::move(who), std::move(policy_json)) {}
+
+  const std::uint64_t id;  // daemon-local, 1.. in attach order
+  const ClientIdentity identity;
+  ClientSegment segment;  // worker only
+  AtfSink sink;           // worker only
+  // Set by the io thread when a drain is queued, cleared by the worker when
+  // it starts one: coalesces doorbells (acq_rel exchange on both sides, so a
+  // doorbell after the clear always queues a new drain).
+  std::atomic<bool> drain_queued{false};
+  // Set by the worker once finalized; later drains are ignored.
+  std::atomic<bool> finished{false};
+};
+
+}  // namespace preroll::daemon

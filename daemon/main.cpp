@@ -1,0 +1,41 @@
+// prerolld: parse options, set up logging, run the server. Exceptions stop
+// here with a message for the operator and exit status 1.
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+
+#include "config.hpp"
+#include "server.hpp"
+
+namespace {
+void setup_logging(const std::string& level) {
+  auto logger = spdlog::stderr_color_mt("prerolld");
+  // Under systemd, journald stamps every line itself: no second timestamp.
+  if (std::getenv("JOURNAL_STREAM") != nullptr) {
+    logger->set_pattern("%^%l%$: %v");
+  } else {
+    logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
+  }
+  logger->set_level(spdlog::level::from_str(level));
+  spdlog::set_default_logger(logger);
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto parsed = preroll::daemon::parse_command_line(argc, argv);
+  if (!parsed.config) {
+    std::fprintf(parsed.exit_code == 0 ? stdout : stderr, "%s\n", parsed.message.c_str());
+    return parsed.exit_code;
+  }
+  try {
+    setup_logging(parsed.config->log_level);
+    preroll::daemon::Server server(std::move(*parsed.config));
+    return server.run();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "prerolld: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,83 @@
+#include "persistence_worker.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace preroll::daemon {
+
+PersistenceWorker::PersistenceWorker(std::shared_ptr<const MarkingPolicy> policy, DaemonStats& stats)
+    : policy_(std::move(policy)), stats_(stats) {}
+
+PersistenceWorker::~PersistenceWorker() { stop(); }
+
+void PersistenceWorker::start() { thread_ = std::thread([this] { run(); }); }
+
+void PersistenceWorker::request_drain(const std::shared_ptr<ClientSession>& client) {
+  if (client->drain_queued.exchange(true, std::memory_order_acq_rel)) return;
+  {
+    std::lock_guard lock(mutex_);
+    tasks_.push_back({client, false, {}});
+  }
+  cv_.notify_one();
+}
+
+void PersistenceWorker::request_finalize(const std::shared_ptr<ClientSession>& client, atf::KeepReason reason) {
+  {
+    std::lock_guard lock(mutex_);
+    tasks_.push_back({client, true, reason});
+  }
+  cv_.notify_one();
+}
+
+void PersistenceWorker::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  cv_.notify_one();
+  if (thread_.joinable()) thread_.join();
+}
+
+void PersistenceWorker::run() {
+  for (;;) {
+    Task t;
+    {
+      std::unique_lock lock(mutex_);
+      cv_.wait(lock, [&] { return stopping_ || !tasks_.empty(); });
+      if (tasks_.empty()) return;  // stopping, and everything queued is done
+      t = std::move(tasks_.front());
+      tasks_.pop_front();
+    }
+    execute(t);
+  }
+}
+
+void PersistenceWorker::execute(const Task& t) {
+  ClientSession& c = *t.client;
+  if (c.finished.load(std::memory_order_relaxed)) return;
+  // Exceptions stop at the session: one client's failure never takes the
+  // worker (and every other client) down.
+  try {
+    if (!t.finalize) {
+      c.drain_queued.store(false, std::memory_order_release);
+      c.segment.drain(c.sink, *policy_, stats_);
+      if (c.segment.faulty()) {
+        spdlog::error("pid {} ({}): corrupt segment, client detached from persistence: {}", c.identity.pid,
+                      c.identity.process_name, c.segment.fault());
+        c.sink.close();
+        c.finished.store(true, std::memory_order_relaxed);
+      }
+      return;
+    }
+    c.segment.finalize(c.sink, *policy_, stats_, t.reason);
+    if (c.segment.faulty())
+      spdlog::error("pid {} ({}): corrupt segment: {}", c.identity.pid, c.identity.process_name, c.segment.fault());
+    c.sink.close();
+    c.finished.store(true, std::memory_order_relaxed);
+    spdlog::info("pid {} ({}): detached ({})", c.identity.pid, c.identity.process_name, atf::to_string(t.reason));
+  } catch (const std::exception& e) {
+    spdlog::error("pid {} ({}): persistence failed: {}", c.identity.pid, c.identity.process_name, e.what());
+    c.finished.store(true, std::memory_order_relaxed);
+  }
+}
+
+}  // namespace preroll::daemon

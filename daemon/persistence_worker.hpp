@@ -1,0 +1,51 @@
+// The persistence worker: a thread that drains clients' submit queues,
+// applies the marking policy and writes kept windows. The io thread only
+// queues work here, so socket handling never waits on disk.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "client_session.hpp"
+#include "daemon_stats.hpp"
+#include "marking_policy.hpp"
+
+namespace preroll::daemon {
+
+class PersistenceWorker {
+ public:
+  PersistenceWorker(std::shared_ptr<const MarkingPolicy> policy, DaemonStats& stats);
+  ~PersistenceWorker();
+  PersistenceWorker(const PersistenceWorker&) = delete;
+  PersistenceWorker& operator=(const PersistenceWorker&) = delete;
+
+  void start();
+  // Queues a drain unless one is already queued for this client.
+  void request_drain(const std::shared_ptr<ClientSession>& client);
+  // Queues the client's final drain and salvage, then closes its file.
+  void request_finalize(const std::shared_ptr<ClientSession>& client, atf::KeepReason reason);
+  // Runs every queued task, then stops the thread.
+  void stop();
+
+ private:
+  struct Task {
+    std::shared_ptr<ClientSession> client;
+    bool finalize = false;
+    atf::KeepReason reason = atf::KeepReason::client_exit;
+  };
+  void run();
+  void execute(const Task& t);
+
+  std::shared_ptr<const MarkingPolicy> policy_;
+  DaemonStats& stats_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::deque<Task> tasks_;  // guarded by mutex_
+  bool stopping_ = false;   // guarded by mutex_
+  std::thread thread_;
+};
+
+}  // namespace preroll::daemon

@@ -1,0 +1,53 @@
+// prerolld's top level: the io_context with its registration acceptor, signal
+// handling and poll timer, and the persistence worker. Graceful stop: close
+// the acceptor, finalize every client, let the worker finish, return.
+#pragma once
+
+#include <boost/asio/basic_socket_acceptor.hpp>
+#include <boost/asio/generic/seq_packet_protocol.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <memory>
+
+#include "client_connection.hpp"
+#include "config.hpp"
+#include "daemon_stats.hpp"
+#include "marking_policy.hpp"
+#include "persistence_worker.hpp"
+
+namespace preroll::daemon {
+
+class Server {
+ public:
+  // Prepares the output directory and the listening socket. Throws
+  // std::runtime_error with a message for the operator on failure.
+  explicit Server(DaemonConfig config);
+  ~Server();
+
+  // Serves until SIGINT/SIGTERM; returns the process exit status.
+  int run();
+
+  [[nodiscard]] const DaemonStats& stats() const noexcept { return stats_; }
+
+ private:
+  using Acceptor = boost::asio::basic_socket_acceptor<boost::asio::generic::seq_packet_protocol>;
+
+  void accept_next();
+  void arm_poll_timer();
+  void stop(const char* why);
+  void log_summary() const;
+
+  DaemonConfig config_;
+  DaemonStats stats_;
+  std::shared_ptr<const MarkingPolicy> policy_;
+  boost::asio::io_context io_;
+  boost::asio::signal_set signals_;
+  Acceptor acceptor_;
+  boost::asio::steady_timer poll_timer_;
+  PersistenceWorker worker_;
+  ConnectionContext ctx_;
+  bool stopping_ = false;
+};
+
+}  // namespace preroll::daemon

@@ -1,0 +1,47 @@
+// The dump decision for one lane: persist or discard a window (a full or
+// handed-over ring), and why. Pure state machine, no I/O, unit-tested alone.
+//
+// Strict rule (pre-roll = post-roll = 0): persist a window when a marked
+// event was seen since the last persisted window — which, since unmarked
+// windows are discarded, means the window itself holds a marked event — and
+// reset the flag after the dump. Marking off: persist everything.
+#pragma once
+
+#include <cstdint>
+
+#include "preroll/atf/types.hpp"
+
+namespace preroll::daemon {
+
+struct Decision {
+  bool persist = false;
+  atf::KeepReason reason = atf::KeepReason::marked;
+};
+
+class WindowSelector {
+ public:
+  explicit WindowSelector(bool marking_enabled = true) noexcept : marking_(marking_enabled) {}
+
+  // A marked event was observed in the lane (called while scanning).
+  void note_marked() noexcept { marked_since_dump_ = true; }
+  [[nodiscard]] bool marked_since_dump() const noexcept { return marked_since_dump_; }
+
+  // Decides for a window handed over because its ring was full or flushed.
+  Decision on_window() noexcept;
+
+  // Decides for the committed part of a ring at the end of the client's life
+  // (exit, crash) or of the daemon's (shutdown): kept only if marked (or
+  // capture-all), with `reason`.
+  Decision on_final(atf::KeepReason reason) noexcept;
+
+  [[nodiscard]] std::uint64_t persisted() const noexcept { return persisted_; }
+  [[nodiscard]] std::uint64_t discarded() const noexcept { return discarded_; }
+
+ private:
+  bool marking_;
+  bool marked_since_dump_ = false;
+  std::uint64_t persisted_ = 0;
+  std::uint64_t discarded_ = 0;
+};
+
+}  // namespace preroll::daemon

@@ -1,0 +1,18 @@
+// Where the daemon listens by default: the rendezvous both sides compute the
+// same way, so a client and a daemon started with no configuration meet.
+//
+//   root:        /run/preroll/prerolld.sock
+//   other users: $XDG_RUNTIME_DIR/preroll/prerolld.sock, else /tmp/preroll-$UID/prerolld.sock
+// PREROLL_SOCKET overrides it for clients (the daemon takes --socket).
+#pragma once
+
+#include <string>
+
+namespace preroll::shm {
+
+[[nodiscard]] std::string default_socket_path();
+
+// PREROLL_SOCKET if set and non-empty, else default_socket_path().
+[[nodiscard]] std::string client_socket_path();
+
+}  // namespace preroll::shm

@@ -1,0 +1,189 @@
+// End to end: the real prerolld on a temporary socket and directory, the real
+// preroll-gen emitting through libpreroll, and the ATF files read back with
+// the ATF reader.
+#include <catch2/catch.hpp>
+#include <cstdio>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "preroll/atf/reader.hpp"
+#include "process.hpp"
+
+using namespace std::chrono_literals;
+using preroll::test::Process;
+using preroll::test::TempDir;
+
+namespace {
+
+struct Daemon {
+  TempDir dir;
+  std::filesystem::path socket = dir.path() / "prerolld.sock";
+  std::filesystem::path out = dir.path() / "out";
+  std::unique_ptr<Process> proc;
+
+  explicit Daemon(std::vector<std::string> extra_args) {
+    std::vector<std::string> argv = {PREROLLD_PATH, "--socket", socket.string(), "--output-dir", out.string(),
+                                     "--log-level", "debug"};
+    argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+    proc = std::make_unique<Process>(argv, std::vector<std::string>{}, dir.path() / "prerolld.out",
+                                     dir.path() / "prerolld.err");
+    const bool up = preroll::test::wait_for([&] { return std::filesystem::exists(socket) || !proc->running(); }, 10s);
+    INFO("prerolld stderr:\n" << proc->err());
+    REQUIRE(up);
+    REQUIRE(proc->running());
+  }
+
+  nlohmann::json run_gen(const std::vector<std::string>& args) {
+    std::vector<std::string> argv = {PREROLL_GEN_PATH};
+    argv.insert(argv.end(), args.begin(), args.end());
+    Process gen(argv, {"PREROLL_SOCKET=" + socket.string()}, dir.path() / "gen.out", dir.path() / "gen.err");
+    const auto st = gen.wait(120s);
+    INFO("preroll-gen stderr:\n" << gen.err());
+    REQUIRE(st.has_value());
+    REQUIRE(preroll::test::exit_code(*st) == 0);
+    return nlohmann::json::parse(gen.out());
+  }
+
+  // SIGTERM, then the daemon must exit 0 after draining every client.
+  void stop() {
+    proc->signal(SIGTERM);
+    const auto st = proc->wait(30s);
+    INFO("prerolld stderr:\n" << proc->err());
+    REQUIRE(st.has_value());
+    CHECK(preroll::test::exit_code(*st) == 0);
+  }
+
+  std::vector<std::filesystem::path> files() const {
+    std::vector<std::filesystem::path> v;
+    if (!std::filesystem::exists(out)) return v;
+    for (const auto& e : std::filesystem::directory_iterator(out))
+      if (e.path().extension() == ".atf") v.push_back(e.path());
+    return v;
+  }
+};
+
+struct Readback {
+  std::vector<preroll::atf::ReadWindow> windows;
+  std::uint64_t message_bytes = 0;
+  std::uint64_t events = 0;
+};
+
+Readback read_all(const std::vector<std::filesystem::path>& files) {
+  Readback r;
+  for (const auto& f : files) {
+    auto reader = preroll::atf::Reader::open(f);
+    preroll::atf::ReadWindow w;
+    while (reader->next(w)) {
+      for (const auto& e : w.events) r.message_bytes += e.message.size();
+      r.events += w.events.size();
+      r.windows.push_back(w);
+    }
+    INFO(f.string() << ": " << reader->status().detail);
+    CHECK(reader->status().reason == preroll::atf::StopReason::clean_end);
+  }
+  return r;
+}
+
+std::string mark_prefix(unsigned thread, unsigned long long seq) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "t%02u seq=%010llu ERROR", thread, seq);
+  return buf;
+}
+
+}  // namespace
+
+TEST_CASE("sparse marks: every marked event is on disk, every window holds one, under 20% of bytes kept") {
+  Daemon d({"--trigger", "ERROR"});
+  const unsigned threads = 2;
+  const unsigned long long events = 100000, mark_every = 10000;
+  const auto summary = d.run_gen({"--threads", std::to_string(threads), "--events", std::to_string(events),
+                                  "--message-size", "64", "--mark-every", std::to_string(mark_every), "--rate",
+                                  "250000"});
+  d.stop();
+  INFO("preroll-gen summary: " << summary.dump());
+  REQUIRE(summary["events"].get<std::uint64_t>() == threads * events);
+  REQUIRE(summary["marked"].get<std::uint64_t>() == threads * (events / mark_every));
+  // The precondition of "every marked event is present": nothing was lost
+  // to overwrite (the daemon kept up with the paced generator).
+  REQUIRE(summary["events_overwritten"].get<std::uint64_t>() == 0);
+  REQUIRE(summary["events_dropped"].get<std::uint64_t>() == 0);
+
+  const auto files = d.files();
+  REQUIRE(files.size() == 1);
+  const Readback r = read_all(files);
+  REQUIRE_FALSE(r.windows.empty());
+
+  std::set<std::string> found;
+  for (const auto& w : r.windows) {
+    bool has_mark = false;
+    for (const auto& e : w.events) {
+      if (e.message.find("ERROR") != std::string::npos) {
+        has_mark = true;
+        found.insert(e.message.substr(0, mark_prefix(0, 0).size()));
+        CHECK((e.flags & preroll::atf::event_flags::policy_marked) != 0);
+      }
+    }
+    INFO("window " << w.meta.window_id << " reason " << preroll::atf::to_string(w.meta.reason));
+    CHECK(has_mark);
+    CHECK(w.meta.marked_count > 0);
+    CHECK(w.meta.event_count == w.events.size());
+    REQUIRE(w.meta.patterns.size() == 1);
+    CHECK(w.meta.patterns[0].pattern_id == 0);
+  }
+  for (unsigned t = 0; t < threads; ++t)
+    for (unsigned long long i = mark_every - 1; i < events; i += mark_every) {
+      INFO("marked event " << mark_prefix(t, i));
+      CHECK(found.count(mark_prefix(t, i)) == 1);
+    }
+  const double kept = static_cast<double>(r.message_bytes) / summary["bytes"].get<double>();
+  INFO("kept " << r.message_bytes << " of " << summary["bytes"].get<std::uint64_t>() << " message bytes");
+  CHECK(kept < 0.20);
+  CHECK(kept > 0.0);
+}
+
+TEST_CASE("marking off: every window is persisted with every event") {
+  Daemon d({"--marking", "off"});
+  const auto summary =
+      d.run_gen({"--threads", "2", "--events", "20000", "--message-size", "48", "--rate", "200000"});
+  d.stop();
+  REQUIRE(summary["events_overwritten"].get<std::uint64_t>() == 0);
+  const Readback r = read_all(d.files());
+  CHECK(r.events == summary["events"].get<std::uint64_t>());
+  for (const auto& w : r.windows) CHECK(w.meta.reason == preroll::atf::KeepReason::capture_all);
+}
+
+TEST_CASE("client-marked events keep their window with no trigger configured") {
+  Daemon d({});
+  const auto summary = d.run_gen({"--threads", "1", "--events", "30000", "--message-size", "64", "--mark-every",
+                                  "15000", "--client-mark", "--rate", "200000"});
+  d.stop();
+  REQUIRE(summary["events_overwritten"].get<std::uint64_t>() == 0);
+  const Readback r = read_all(d.files());
+  REQUIRE_FALSE(r.windows.empty());
+  std::uint64_t client_marked = 0;
+  for (const auto& w : r.windows)
+    for (const auto& e : w.events)
+      if (e.flags & preroll::atf::event_flags::client_marked) ++client_marked;
+  CHECK(client_marked == 2);
+  CHECK(r.events < summary["events"].get<std::uint64_t>() / 2);
+}
+
+TEST_CASE("no marked event: nothing is written at all") {
+  Daemon d({"--trigger", "NEVER-MATCHES"});
+  const auto summary = d.run_gen({"--threads", "1", "--events", "20000", "--rate", "200000"});
+  d.stop();
+  CHECK(summary["events"].get<std::uint64_t>() == 20000);
+  CHECK(d.files().empty());
+}
+
+TEST_CASE("bad options exit 1 with a message naming the option") {
+  TempDir dir;
+  Process p({PREROLLD_PATH, "--marking", "sometimes"}, {}, dir.path() / "o", dir.path() / "e");
+  const auto st = p.wait(10s);
+  REQUIRE(st.has_value());
+  CHECK(preroll::test::exit_code(*st) == 1);
+  CHECK(p.err().find("--marking") != std::string::npos);
+}

@@ -1,0 +1,47 @@
+// What the preroll-atf subcommands share: exit codes, argument parsing and
+// the report of where reading stopped.
+//
+// Exit codes: 0 the file read whole (clean end, or no end record but ending
+// on a record boundary); 1 the file is unreadable or damaged (everything
+// recoverable was printed first); 2 usage error.
+#pragma once
+
+#include <boost/program_options.hpp>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "preroll/atf/reader.hpp"
+
+namespace preroll::atf_tool {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitDamaged = 1;
+inline constexpr int kExitUsage = 2;
+
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct CommandArgs {
+  boost::program_options::variables_map options;
+  std::string file;
+  bool help = false;
+};
+
+// Parses the arguments that follow the command name: `options` (to which it
+// adds --help) plus exactly one positional FILE. With --help, prints `usage`,
+// a blank line and the options to stdout and sets `help`. Throws UsageError.
+CommandArgs parse_command(const std::vector<std::string>& args, const std::string& usage,
+                          boost::program_options::options_description& options);
+
+// When `status` is not ok, says on stderr where and why reading stopped.
+// Returns the exit code the status calls for.
+int report_stop(const std::string& file, const atf::ReadStatus& status);
+
+int run_info(const std::vector<std::string>& args);
+int run_windows(const std::vector<std::string>& args);
+int run_events(const std::vector<std::string>& args);
+int run_verify(const std::vector<std::string>& args);
+
+}  // namespace preroll::atf_tool
