@@ -1,5 +1,7 @@
 #include "client_segment.hpp"
 
+#include "tsc_clock.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -34,17 +36,24 @@ void ClientSegment::mark_faulty(std::string why, DaemonStats& stats) {
   DaemonStats::add(stats.clients_faulty);
 }
 
-void ClientSegment::drain(WindowSink& sink, const MarkingPolicy& policy, DaemonStats& stats) {
+void ClientSegment::drain(WindowSink& sink, const DrainContext& ctx) {
   if (faulty()) return;
+  if (!reclaimed_) {
+    reclaimed_ = true;
+    reclaim_held_rings(sink, ctx);
+  }
   const std::uint32_t lanes = header_.layout.geometry.lane_count;
-  for (std::uint32_t l = 0; l < lanes && !faulty(); ++l) drain_lane(l, sink, policy, stats);
+  for (std::uint32_t l = 0; l < lanes && !faulty(); ++l) drain_lane(l, sink, ctx);
 }
 
-void ClientSegment::drain_lane(std::uint32_t lane, WindowSink& sink, const MarkingPolicy& policy,
-                               DaemonStats& stats) {
+std::uint64_t ClientSegment::to_monotonic_ns(std::uint64_t raw, const TscClock& clock) const noexcept {
+  return header_.clock_source == shm::ClockSource::tsc ? clock.to_monotonic_ns(raw) : raw;
+}
+
+void ClientSegment::drain_lane(std::uint32_t lane, WindowSink& sink, const DrainContext& ctx) {
+  DaemonStats& stats = ctx.stats;
   LaneState& ls = lanes_[lane];
   const std::uint32_t rings = header_.layout.geometry.rings_per_lane;
-  const std::uint32_t ring_size = header_.layout.geometry.ring_size;
   // Bounded: a client pushing as fast as we pop cannot keep the worker here.
   for (std::uint32_t budget = shm::kMaxRingsPerLane; budget != 0; --budget) {
     std::uint32_t ring_untrusted = 0;
@@ -61,41 +70,66 @@ void ClientSegment::drain_lane(std::uint32_t lane, WindowSink& sink, const Marki
       return;
     }
     const std::uint32_t ring = ring_untrusted;
-    shm::RingHeader& hdr = seg_.ring_header(lane, ring);
     // Edge SUBMITTED -> HELD [daemon].
-    hdr.state.store(static_cast<std::uint32_t>(shm::RingState::held), std::memory_order_relaxed);
-    DaemonStats::add(stats.windows_seen);
-    // acquire: pairs with the writer's release of `committed`; the queue's
-    // acquire already ordered it, this also covers a client that stored
-    // committed after the push (ill-behaved, still memory-safe).
-    const auto committed = shm::checked_committed(hdr.committed.load(std::memory_order_acquire), ring_size);
-    if (!committed) {
-      DaemonStats::add(stats.rings_corrupt);
-      if (stats.rings_corrupt.load(std::memory_order_relaxed) <= kMaxCorruptRingReports)
-        spdlog::warn("pid {}: lane {} ring {}: committed size out of range; ring skipped", header_.pid_untrusted,
-                     lane, ring);
-      give_back(lane, ring);
-      continue;
-    }
+    seg_.ring_header(lane, ring).state.store(static_cast<std::uint32_t>(shm::RingState::held),
+                                             std::memory_order_relaxed);
+    decide_and_return(lane, ring, sink, ctx);
+    if (faulty()) return;
+  }
+  maybe_free_lane(lane);
+}
+
+void ClientSegment::decide_and_return(std::uint32_t lane, std::uint32_t ring, WindowSink& sink,
+                                      const DrainContext& ctx) {
+  DaemonStats& stats = ctx.stats;
+  LaneState& ls = lanes_[lane];
+  const std::uint32_t ring_size = header_.layout.geometry.ring_size;
+  shm::RingHeader& hdr = seg_.ring_header(lane, ring);
+  DaemonStats::add(stats.windows_seen);
+  // acquire: pairs with the writer's release of `committed`; the queue's
+  // acquire already ordered it, this also covers a client that stored
+  // committed after the push (ill-behaved, still memory-safe).
+  const auto committed = shm::checked_committed(hdr.committed.load(std::memory_order_acquire), ring_size);
+  if (!committed) {
+    DaemonStats::add(stats.rings_corrupt);
+    if (stats.rings_corrupt.load(std::memory_order_relaxed) <= kMaxCorruptRingReports)
+      spdlog::warn("pid {}: lane {} ring {}: committed size out of range; ring skipped", header_.pid_untrusted, lane,
+                   ring);
+  } else {
     DaemonStats::add(stats.bytes_seen, *committed);
-    if (*committed != 0 && scan(lane, ring, {seg_.ring_data(lane, ring), *committed}, policy, stats)) {
+    if (*committed == 0) {
+      DaemonStats::add(stats.windows_discarded);
+    } else if (scan(lane, ring, {seg_.ring_data(lane, ring), *committed}, ctx)) {
       const Decision d = ls.selector.on_window();
       if (d.persist) {
         persist_scanned(sink, d.reason, stats);
       } else {
         DaemonStats::add(stats.windows_discarded);
       }
-    } else if (*committed == 0) {
-      DaemonStats::add(stats.windows_discarded);
     }
-    give_back(lane, ring);
-    if (faulty()) return;
   }
-  maybe_free_lane(lane);
+  give_back(lane, ring);
+}
+
+void ClientSegment::reclaim_held_rings(WindowSink& sink, const DrainContext& ctx) {
+  const auto& g = header_.layout.geometry;
+  for (std::uint32_t l = 0; l < g.lane_count && !faulty(); ++l) {
+    for (std::uint32_t r = 0; r < g.rings_per_lane && !faulty(); ++r) {
+      // Only a daemon sets HELD, and we are the only daemon: such a ring was
+      // taken by a daemon that died before handing it back.
+      if (seg_.ring_header(l, r).state.load(std::memory_order_relaxed) !=
+          static_cast<std::uint32_t>(shm::RingState::held))
+        continue;
+      spdlog::debug("pid {}: lane {} ring {} was held by a previous daemon; reclaimed", header_.pid_untrusted, l, r);
+      decide_and_return(l, r, sink, ctx);
+    }
+  }
 }
 
 bool ClientSegment::scan(std::uint32_t lane, std::uint32_t ring, std::span<const unsigned char> bytes,
-                         const MarkingPolicy& policy, DaemonStats& stats) {
+                         const DrainContext& ctx) {
+  const MarkingPolicy& policy = ctx.policy;
+  DaemonStats& stats = ctx.stats;
   const shm::RingHeader& hdr = seg_.ring_header(lane, ring);
   const shm::LaneControl& lc = seg_.lane(lane);
   ScannedWindow& w = scratch_;
@@ -115,7 +149,7 @@ bool ClientSegment::scan(std::uint32_t lane, std::uint32_t ring, std::span<const
   const shm::ParseResult r =
       shm::parse_records(bytes, header_.layout.geometry.max_message_size, [&](const shm::RecordView& rec) {
         atf::EventView ev;
-        ev.timestamp_ns = header_.to_monotonic_ns(rec.timestamp_raw);
+        ev.timestamp_ns = to_monotonic_ns(rec.timestamp_raw, ctx.clock);
         ev.level = rec.level;
         ev.kind = rec.kind;
         ev.flags = rec.flags;
@@ -188,9 +222,9 @@ void ClientSegment::maybe_free_lane(std::uint32_t lane) {
                                    std::memory_order_release, std::memory_order_relaxed);
 }
 
-void ClientSegment::finalize(WindowSink& sink, const MarkingPolicy& policy, DaemonStats& stats,
-                             atf::KeepReason reason) {
-  drain(sink, policy, stats);
+void ClientSegment::finalize(WindowSink& sink, const DrainContext& ctx, atf::KeepReason reason) {
+  DaemonStats& stats = ctx.stats;
+  drain(sink, ctx);
   if (faulty()) return;
   const auto& g = header_.layout.geometry;
   for (std::uint32_t l = 0; l < g.lane_count; ++l) {
@@ -212,7 +246,7 @@ void ClientSegment::finalize(WindowSink& sink, const MarkingPolicy& policy, Daem
     if (hdr.generation.load(std::memory_order_relaxed) != gen_before) continue;  // rewritten under us
     DaemonStats::add(stats.windows_seen);
     DaemonStats::add(stats.bytes_seen, *committed);
-    if (!scan(l, ring, {copy_.data(), *committed}, policy, stats)) continue;
+    if (!scan(l, ring, {copy_.data(), *committed}, ctx)) continue;
     const Decision d = lanes_[l].selector.on_final(reason);
     if (d.persist) {
       persist_scanned(sink, d.reason, stats);

@@ -24,6 +24,16 @@
 
 namespace preroll::daemon {
 
+class TscClock;
+
+// What a drain needs besides the segment: the policy in force, the counters
+// to update, and the TSC conversion. All owned by the persistence worker.
+struct DrainContext {
+  const MarkingPolicy& policy;
+  DaemonStats& stats;
+  const TscClock& clock;
+};
+
 class ClientSegment {
  public:
   // Takes a mapping whose header has been snapshot and validated.
@@ -31,12 +41,12 @@ class ClientSegment {
 
   // Drains every lane's submit queue: decides per window, persists or
   // discards, hands the ring back, and frees lanes whose thread exited.
-  void drain(WindowSink& sink, const MarkingPolicy& policy, DaemonStats& stats);
+  void drain(WindowSink& sink, const DrainContext& ctx);
 
   // The end of the attachment (client exit or crash, daemon shutdown):
   // drains, then persists the committed part of each active ring per policy
   // with `reason`.
-  void finalize(WindowSink& sink, const MarkingPolicy& policy, DaemonStats& stats, atf::KeepReason reason);
+  void finalize(WindowSink& sink, const DrainContext& ctx, atf::KeepReason reason);
 
   [[nodiscard]] bool faulty() const noexcept { return !fault_.empty(); }
   [[nodiscard]] const std::string& fault() const noexcept { return fault_; }
@@ -59,11 +69,15 @@ class ClientSegment {
     std::uint64_t bytes = 0;
   };
 
-  void drain_lane(std::uint32_t lane, WindowSink& sink, const MarkingPolicy& policy, DaemonStats& stats);
+  void drain_lane(std::uint32_t lane, WindowSink& sink, const DrainContext& ctx);
+  // After a daemon restart: rings the previous daemon held (state HELD) are
+  // decided now as if just submitted, then handed back.
+  void reclaim_held_rings(WindowSink& sink, const DrainContext& ctx);
+  void decide_and_return(std::uint32_t lane, std::uint32_t ring, WindowSink& sink, const DrainContext& ctx);
   // Scans `bytes` (a ring's committed prefix) into scratch_. False on a
   // corrupt ring (counted, reported once).
-  bool scan(std::uint32_t lane, std::uint32_t ring, std::span<const unsigned char> bytes,
-            const MarkingPolicy& policy, DaemonStats& stats);
+  bool scan(std::uint32_t lane, std::uint32_t ring, std::span<const unsigned char> bytes, const DrainContext& ctx);
+  [[nodiscard]] std::uint64_t to_monotonic_ns(std::uint64_t raw, const TscClock& clock) const noexcept;
   void persist_scanned(WindowSink& sink, atf::KeepReason reason, DaemonStats& stats);
   void give_back(std::uint32_t lane, std::uint32_t ring);
   void maybe_free_lane(std::uint32_t lane);
@@ -74,6 +88,7 @@ class ClientSegment {
   shm::SegmentRef seg_;
   std::vector<LaneState> lanes_;
   std::string fault_;
+  bool reclaimed_ = false;
   // Reused per window: no allocation per window in the steady state.
   ScannedWindow scratch_;
   PatternCounts counts_;

@@ -54,12 +54,14 @@ void PersistenceWorker::run() {
 void PersistenceWorker::execute(const Task& t) {
   ClientSession& c = *t.client;
   if (c.finished.load(std::memory_order_relaxed)) return;
+  clock_.refresh();
+  const DrainContext ctx{*policy_, stats_, clock_};
   // Exceptions stop at the session: one client's failure never takes the
   // worker (and every other client) down.
   try {
     if (!t.finalize) {
       c.drain_queued.store(false, std::memory_order_release);
-      c.segment.drain(c.sink, *policy_, stats_);
+      c.segment.drain(c.sink, ctx);
       if (c.segment.faulty()) {
         spdlog::error("pid {} ({}): corrupt segment, client detached from persistence: {}", c.identity.pid,
                       c.identity.process_name, c.segment.fault());
@@ -68,7 +70,7 @@ void PersistenceWorker::execute(const Task& t) {
       }
       return;
     }
-    c.segment.finalize(c.sink, *policy_, stats_, t.reason);
+    c.segment.finalize(c.sink, ctx, t.reason);
     if (c.segment.faulty())
       spdlog::error("pid {} ({}): corrupt segment: {}", c.identity.pid, c.identity.process_name, c.segment.fault());
     c.sink.close();

@@ -12,6 +12,7 @@
 #include "client_session.hpp"
 #include "daemon_stats.hpp"
 #include "marking_policy.hpp"
+#include "tsc_clock.hpp"
 
 namespace preroll::daemon {
 
@@ -41,6 +42,7 @@ class PersistenceWorker {
 
   std::shared_ptr<const MarkingPolicy> policy_;
   DaemonStats& stats_;
+  TscClock clock_;  // worker thread only
   std::mutex mutex_;
   std::condition_variable cv_;
   std::deque<Task> tasks_;  // guarded by mutex_

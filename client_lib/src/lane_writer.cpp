@@ -21,6 +21,7 @@ void LaneWriter::init(const shm::SegmentRef& seg, std::uint32_t lane, DaemonLink
   ring_size_ = seg.layout().geometry.ring_size;
   max_message_ = seg.layout().geometry.max_message_size;
   rings_per_lane_ = seg.layout().geometry.rings_per_lane;
+  use_tsc_ = seg.header().clock_source == static_cast<std::uint32_t>(shm::ClockSource::tsc);
 }
 
 bool LaneWriter::start(std::uint32_t tid, std::uint32_t generation) noexcept {

@@ -15,6 +15,7 @@
 #include "preroll/shm/abi.hpp"
 #include "preroll/shm/event_record.hpp"
 #include "preroll/shm/segment_layout.hpp"
+#include "preroll/shm/tsc.hpp"
 
 namespace preroll::client {
 
@@ -53,9 +54,7 @@ class LaneWriter {
     const std::uint32_t size = shm::record_size(name_len, msg_len);
     if (pos_ + size > ring_size_) swap(/*partial=*/false);
 
-    timespec ts;
-    ::clock_gettime(CLOCK_MONOTONIC, &ts);  // vDSO: no system call
-    const std::uint64_t now = static_cast<std::uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<std::uint64_t>(ts.tv_nsec);
+    const std::uint64_t now = timestamp();
     shm::write_record(data_ + pos_, now, level, flags, name, static_cast<std::uint8_t>(name_len), msg,
                       static_cast<std::uint16_t>(msg_len));
     pos_ += size;
@@ -76,6 +75,16 @@ class LaneWriter {
   [[nodiscard]] std::uint32_t lane() const noexcept { return lane_; }
 
  private:
+  // Raw TSC when the segment says so (a few ns), else CLOCK_MONOTONIC via
+  // the vDSO (no system call, but several times slower). The branch is on a
+  // per-process constant and predicted.
+  [[nodiscard]] std::uint64_t timestamp() const noexcept {
+    if (use_tsc_) return shm::read_tsc();
+    timespec ts;
+    ::clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<std::uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<std::uint64_t>(ts.tv_nsec);
+  }
+
   void swap(bool partial) noexcept;
   void activate(std::uint32_t ring) noexcept;
   void reset_for_overwrite() noexcept;
@@ -91,6 +100,7 @@ class LaneWriter {
   std::uint32_t max_message_ = 0;
   std::uint32_t events_in_ring_ = 0;
   volatile std::uint32_t busy_ = 0;       // nesting guard (signal handlers)
+  bool use_tsc_ = false;                  // SegmentHeader::clock_source == tsc
   std::uint32_t active_ring_ = shm::kNoActiveRing;
 
   // Cold state.

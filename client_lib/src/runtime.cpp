@@ -13,6 +13,7 @@
 #include <string>
 
 #include "preroll/shm/paths.hpp"
+#include "preroll/shm/tsc.hpp"
 
 namespace preroll::client {
 
@@ -120,6 +121,19 @@ Runtime::Runtime(const shm::Geometry& g, std::uint64_t epoch) : epoch_(epoch) {
   h.created_monotonic_ns = clock_ns(CLOCK_MONOTONIC);
   h.created_realtime_ns = clock_ns(CLOCK_REALTIME);
   h.clock_source = static_cast<std::uint32_t>(shm::ClockSource::monotonic);
+  if (shm::tsc_is_reliable()) {
+    // A short calibration (once per process, at its first event) so the
+    // segment is self-describing; the daemon converts with its own, longer
+    // calibration of the same machine-wide TSC.
+    const shm::TscCalibration cal = shm::calibrate_tsc(2'000'000);
+    if (cal.mult != 0) {
+      h.clock_source = static_cast<std::uint32_t>(shm::ClockSource::tsc);
+      h.tsc_reference = cal.reference.tsc;
+      h.tsc_reference_ns = cal.reference.monotonic_ns;
+      h.tsc_ns_mult = cal.mult;
+      h.tsc_ns_shift = cal.shift;
+    }
+  }
   read_process_name(h.process_name);
 
   for (std::uint32_t l = 0; l < g.lane_count; ++l) {

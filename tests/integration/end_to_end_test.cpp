@@ -10,82 +10,17 @@
 #include <vector>
 
 #include "preroll/atf/reader.hpp"
-#include "process.hpp"
+#include "daemon_fixture.hpp"
+#include "preroll/shm/tsc.hpp"
 
 using namespace std::chrono_literals;
+using preroll::test::DaemonFixture;
 using preroll::test::Process;
+using preroll::test::read_all;
+using preroll::test::Readback;
 using preroll::test::TempDir;
 
 namespace {
-
-struct Daemon {
-  TempDir dir;
-  std::filesystem::path socket = dir.path() / "prerolld.sock";
-  std::filesystem::path out = dir.path() / "out";
-  std::unique_ptr<Process> proc;
-
-  explicit Daemon(std::vector<std::string> extra_args) {
-    std::vector<std::string> argv = {PREROLLD_PATH, "--socket", socket.string(), "--output-dir", out.string(),
-                                     "--log-level", "debug"};
-    argv.insert(argv.end(), extra_args.begin(), extra_args.end());
-    proc = std::make_unique<Process>(argv, std::vector<std::string>{}, dir.path() / "prerolld.out",
-                                     dir.path() / "prerolld.err");
-    const bool up = preroll::test::wait_for([&] { return std::filesystem::exists(socket) || !proc->running(); }, 10s);
-    INFO("prerolld stderr:\n" << proc->err());
-    REQUIRE(up);
-    REQUIRE(proc->running());
-  }
-
-  nlohmann::json run_gen(const std::vector<std::string>& args) {
-    std::vector<std::string> argv = {PREROLL_GEN_PATH};
-    argv.insert(argv.end(), args.begin(), args.end());
-    Process gen(argv, {"PREROLL_SOCKET=" + socket.string()}, dir.path() / "gen.out", dir.path() / "gen.err");
-    const auto st = gen.wait(120s);
-    INFO("preroll-gen stderr:\n" << gen.err());
-    REQUIRE(st.has_value());
-    REQUIRE(preroll::test::exit_code(*st) == 0);
-    return nlohmann::json::parse(gen.out());
-  }
-
-  // SIGTERM, then the daemon must exit 0 after draining every client.
-  void stop() {
-    proc->signal(SIGTERM);
-    const auto st = proc->wait(30s);
-    INFO("prerolld stderr:\n" << proc->err());
-    REQUIRE(st.has_value());
-    CHECK(preroll::test::exit_code(*st) == 0);
-  }
-
-  std::vector<std::filesystem::path> files() const {
-    std::vector<std::filesystem::path> v;
-    if (!std::filesystem::exists(out)) return v;
-    for (const auto& e : std::filesystem::directory_iterator(out))
-      if (e.path().extension() == ".atf") v.push_back(e.path());
-    return v;
-  }
-};
-
-struct Readback {
-  std::vector<preroll::atf::ReadWindow> windows;
-  std::uint64_t message_bytes = 0;
-  std::uint64_t events = 0;
-};
-
-Readback read_all(const std::vector<std::filesystem::path>& files) {
-  Readback r;
-  for (const auto& f : files) {
-    auto reader = preroll::atf::Reader::open(f);
-    preroll::atf::ReadWindow w;
-    while (reader->next(w)) {
-      for (const auto& e : w.events) r.message_bytes += e.message.size();
-      r.events += w.events.size();
-      r.windows.push_back(w);
-    }
-    INFO(f.string() << ": " << reader->status().detail);
-    CHECK(reader->status().reason == preroll::atf::StopReason::clean_end);
-  }
-  return r;
-}
 
 std::string mark_prefix(unsigned thread, unsigned long long seq) {
   char buf[64];
@@ -96,13 +31,15 @@ std::string mark_prefix(unsigned thread, unsigned long long seq) {
 }  // namespace
 
 TEST_CASE("sparse marks: every marked event is on disk, every window holds one, under 20% of bytes kept") {
-  Daemon d({"--trigger", "ERROR"});
+  DaemonFixture d({"--trigger", "ERROR"});
+  const std::uint64_t t_begin = preroll::shm::monotonic_now_ns();
   const unsigned threads = 2;
   const unsigned long long events = 100000, mark_every = 10000;
-  const auto summary = d.run_gen({"--threads", std::to_string(threads), "--events", std::to_string(events),
+  const auto summary = d.run_client({PREROLL_GEN_PATH, "--threads", std::to_string(threads), "--events", std::to_string(events),
                                   "--message-size", "64", "--mark-every", std::to_string(mark_every), "--rate",
                                   "250000"});
   d.stop();
+  const std::uint64_t t_end = preroll::shm::monotonic_now_ns();
   INFO("preroll-gen summary: " << summary.dump());
   REQUIRE(summary["events"].get<std::uint64_t>() == threads * events);
   REQUIRE(summary["marked"].get<std::uint64_t>() == threads * (events / mark_every));
@@ -115,6 +52,7 @@ TEST_CASE("sparse marks: every marked event is on disk, every window holds one, 
   REQUIRE(files.size() == 1);
   const Readback r = read_all(files);
   REQUIRE_FALSE(r.windows.empty());
+  for (const auto& st : r.statuses) CHECK(st.reason == preroll::atf::StopReason::clean_end);
 
   std::set<std::string> found;
   for (const auto& w : r.windows) {
@@ -128,6 +66,11 @@ TEST_CASE("sparse marks: every marked event is on disk, every window holds one, 
     }
     INFO("window " << w.meta.window_id << " reason " << preroll::atf::to_string(w.meta.reason));
     CHECK(has_mark);
+    // Timestamps (raw TSC in the rings when reliable) reach the file as
+    // CLOCK_MONOTONIC ns within the run.
+    CHECK(w.meta.start_ns >= t_begin);
+    CHECK(w.meta.end_ns <= t_end);
+    CHECK(w.meta.start_ns <= w.meta.end_ns);
     CHECK(w.meta.marked_count > 0);
     CHECK(w.meta.event_count == w.events.size());
     REQUIRE(w.meta.patterns.size() == 1);
@@ -145,9 +88,9 @@ TEST_CASE("sparse marks: every marked event is on disk, every window holds one, 
 }
 
 TEST_CASE("marking off: every window is persisted with every event") {
-  Daemon d({"--marking", "off"});
+  DaemonFixture d({"--marking", "off"});
   const auto summary =
-      d.run_gen({"--threads", "2", "--events", "20000", "--message-size", "48", "--rate", "200000"});
+      d.run_client({PREROLL_GEN_PATH, "--threads", "2", "--events", "20000", "--message-size", "48", "--rate", "200000"});
   d.stop();
   REQUIRE(summary["events_overwritten"].get<std::uint64_t>() == 0);
   const Readback r = read_all(d.files());
@@ -156,8 +99,8 @@ TEST_CASE("marking off: every window is persisted with every event") {
 }
 
 TEST_CASE("client-marked events keep their window with no trigger configured") {
-  Daemon d({});
-  const auto summary = d.run_gen({"--threads", "1", "--events", "30000", "--message-size", "64", "--mark-every",
+  DaemonFixture d;
+  const auto summary = d.run_client({PREROLL_GEN_PATH, "--threads", "1", "--events", "30000", "--message-size", "64", "--mark-every",
                                   "15000", "--client-mark", "--rate", "200000"});
   d.stop();
   REQUIRE(summary["events_overwritten"].get<std::uint64_t>() == 0);
@@ -172,8 +115,8 @@ TEST_CASE("client-marked events keep their window with no trigger configured") {
 }
 
 TEST_CASE("no marked event: nothing is written at all") {
-  Daemon d({"--trigger", "NEVER-MATCHES"});
-  const auto summary = d.run_gen({"--threads", "1", "--events", "20000", "--rate", "200000"});
+  DaemonFixture d({"--trigger", "NEVER-MATCHES"});
+  const auto summary = d.run_client({PREROLL_GEN_PATH, "--threads", "1", "--events", "20000", "--rate", "200000"});
   d.stop();
   CHECK(summary["events"].get<std::uint64_t>() == 20000);
   CHECK(d.files().empty());
