@@ -30,8 +30,10 @@
 // reported with BM_preroll_* say how often: no_spare_pct). With PREROLL_SOCKET
 // naming a running prerolld, rings are handed over and recycled.
 #include <benchmark/benchmark.h>
+#include <sys/resource.h>
 #include <time.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -166,13 +168,24 @@ BENCHMARK(BM_preroll_emit_32)->Threads(1)->Threads(2);
 // ring's worth of events (the number is measured, not assumed: events
 // between two swaps of this thread's lane) and times two of them
 // individually with a clock_gettime pair: an ordinary emit in the middle of
-// the ring and the emit that finds the ring full, swaps it (hands it over and
-// takes a spare, or, with no spare, overwrites it in place) and writes its
-// event into the new ring. The reported time is that swapping emit (manual
-// time); counters:
-//   plain_ns   the ordinary emit timed the same way (timer overhead included)
-//   swap_ns    swapping emit − plain emit: the extra cost of one swap, timer
-//              overhead cancelled
+// the ring and the emit that finds the ring full, swaps it and writes its
+// event into the new ring. A swap either hands the ring over (a spare ring
+// was in the free queue: submit, activate the spare, doorbell to the daemon =
+// one sendmsg) or, with no spare (no daemon, or a daemon behind), overwrites
+// the ring in place. The reported time is the swapping emit (manual time);
+// counters:
+//   plain_ns        the ordinary emit timed the same way (timer included)
+//   swap_ns         swapping emit − plain emit: the extra cost of a swap,
+//                   timer overhead cancelled, mean over all swaps
+//   handover_ns     the same, mean over the swaps that handed the ring over
+//   handover_p50_ns the same, median of those swaps (the mean is pulled up
+//                   by the swaps during which the thread lost its CPU)
+//   overwrite_ns    the same, mean over the swaps that overwrote in place
+//                   (each 0 when no swap of that kind happened: see
+//                   no_spare_pct)
+//   ctxsw_per_swap  context switches of the emitting thread per iteration
+//                   (getrusage: voluntary + involuntary), i.e. how often a
+//                   swap, or anything else, took the CPU away from it
 // The other events of the ring are written untimed, at full speed, so the
 // swapping emit sees the caches as a real one does.
 void BM_preroll_swap_emit_32(benchmark::State& state) {
@@ -200,6 +213,15 @@ void BM_preroll_swap_emit_32(benchmark::State& state) {
   const std::uint64_t mid = per_ring / 2;
   double plain_total_ns = 0;
   double swap_total_ns = 0;
+  double handover_total_ns = 0;
+  double overwrite_total_ns = 0;
+  std::uint64_t handovers = 0;
+  std::uint64_t overwrites = 0;
+  std::uint64_t no_spare_seen = before.swaps_without_spare;
+  std::vector<double> handover_ns;
+  handover_ns.reserve(static_cast<std::size_t>(state.max_iterations));
+  rusage ru0{};
+  getrusage(RUSAGE_THREAD, &ru0);
   for (auto _ : state) {
     // The ring holds 1 event: per_ring − 1 more fit, the next one swaps.
     for (std::uint64_t i = 1; i < per_ring; ++i) {
@@ -218,10 +240,35 @@ void BM_preroll_swap_emit_32(benchmark::State& state) {
     const double ns = std::chrono::duration<double, std::nano>(t1 - t0).count();
     swap_total_ns += ns;
     state.SetIterationTime(ns * 1e-9);
+    // Which kind of swap it was (untimed).
+    const std::uint64_t no_spare = read_counters().swaps_without_spare;
+    if (no_spare != no_spare_seen) {
+      overwrite_total_ns += ns;
+      ++overwrites;
+    } else {
+      handover_total_ns += ns;
+      ++handovers;
+      handover_ns.push_back(ns);
+    }
+    no_spare_seen = no_spare;
   }
+  rusage ru1{};
+  getrusage(RUSAGE_THREAD, &ru1);
   const double iters = static_cast<double>(state.iterations());
-  state.counters["plain_ns"] = plain_total_ns / iters;
-  state.counters["swap_ns"] = (swap_total_ns - plain_total_ns) / iters;
+  state.counters["ctxsw_per_swap"] =
+      static_cast<double>((ru1.ru_nvcsw - ru0.ru_nvcsw) + (ru1.ru_nivcsw - ru0.ru_nivcsw)) / iters;
+  const double plain = plain_total_ns / iters;
+  state.counters["plain_ns"] = plain;
+  state.counters["swap_ns"] = swap_total_ns / iters - plain;
+  state.counters["handover_ns"] = handovers != 0 ? handover_total_ns / static_cast<double>(handovers) - plain : 0.0;
+  double p50 = 0;
+  if (!handover_ns.empty()) {
+    auto mid_it = handover_ns.begin() + static_cast<std::ptrdiff_t>(handover_ns.size() / 2);
+    std::nth_element(handover_ns.begin(), mid_it, handover_ns.end());
+    p50 = *mid_it - plain;
+  }
+  state.counters["handover_p50_ns"] = p50;
+  state.counters["overwrite_ns"] = overwrites != 0 ? overwrite_total_ns / static_cast<double>(overwrites) - plain : 0.0;
   state.counters["ev_per_ring"] = static_cast<double>(per_ring);
   const preroll_counters after = read_counters();
   report_preroll(state, before, iters * static_cast<double>(per_ring));

@@ -46,10 +46,10 @@ bench_wait_socket() {
 # bench_stop_pid PID NAME : SIGTERM, up to 10 s for it to go, then SIGKILL.
 # Only ever called with the pid of a process this script started.
 bench_stop_pid() {
-  local pid=$1 name=$2 i
+  local pid=$1 name=$2 _
   kill -0 "$pid" 2>/dev/null || return 0
   kill -TERM "$pid" 2>/dev/null || true
-  for i in $(seq 1 200); do
+  for _ in $(seq 1 200); do
     kill -0 "$pid" 2>/dev/null || break
     # A zombie (our own child not yet waited for) counts as gone.
     [ "$(ps -o stat= -p "$pid" 2>/dev/null | cut -c1)" = "Z" ] && break

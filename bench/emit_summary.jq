@@ -45,7 +45,9 @@ def ratio(a; b): if a == null or b == null or b == 0 then null else a / b end;
   "| LTTng, 2 threads per thread / 1 thread (cpu) | \(ratio(c2("BM_lttng_tracepoint_32"); c1("BM_lttng_tracepoint_32")) | fmt(2)) |",
   "",
   ( if $swap == null then "Ring swap: not measured." else
-      "Ring swap (`BM_preroll_swap_emit_32`, median): swapping emit \($swap.real_time | fmt(1)) ns and ordinary emit \($swap.plain_ns | fmt(1)) ns, each timed alone with a clock_gettime pair; **one swap costs \($swap.swap_ns | fmt(1)) ns** more than an ordinary emit; \($swap.ev_per_ring | fmt(0)) events per ring, so \(ratio($swap.swap_ns; $swap.ev_per_ring) | fmt(3)) ns per event amortised; \($swap.no_spare_pct | fmt(1)) % of these swaps found no spare ring (overwrite in place)."
+      ((1 - $swap.no_spare_pct / 100) as $hand_frac
+      | "Ring swap (`BM_preroll_swap_emit_32`, medians): the swapping emit takes \($swap.real_time | fmt(1)) ns, an ordinary emit \($swap.plain_ns | fmt(1)) ns, each timed alone with a clock_gettime pair, so **a swap costs \($swap.swap_ns | fmt(1)) ns** more than an ordinary emit on average; with \($swap.ev_per_ring | fmt(0)) events per ring that is \(ratio($swap.swap_ns; $swap.ev_per_ring) | fmt(3)) ns per event amortised. \($swap.no_spare_pct | fmt(1)) % of the swaps found no spare ring and overwrote in place (extra cost \($swap.overwrite_ns | fmt(1)) ns)" + (if $hand_frac >= 0.01 then "; the others handed the ring over to the daemon (extra cost: mean \($swap.handover_ns | fmt(0)) ns, median \($swap.handover_p50_ns | fmt(0)) ns; context switches of the emitting thread per hand-over: \($swap.ctxsw_per_swap / $hand_frac | fmt(2)))." else "." end)
+      )
     end ),
   ( if ($errors | length) > 0 then "", "Errors (runs not measured):", "", ($errors[] | "- " + .) else empty end )
 ] | .[]

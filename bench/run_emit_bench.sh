@@ -9,13 +9,17 @@
 #    bench_emit, prerolld and preroll-gen;
 # 2. starts an LTTng session daemon (user space only: --no-kernel) unless one
 #    runs already, and a snapshot-mode session recording 'preroll_bench:*';
-# 3. runs bench_emit twice, each time all benchmarks in one process with
-#    repetitions randomly interleaved:
-#      no-daemon    PREROLL_SOCKET names no socket: the client keeps
-#                   capturing but, its spare rings used up, overwrites each
-#                   full ring in place (the worst case of a missing daemon)
-#      with-daemon  a prerolld (default marking on) on a private socket: full
-#                   rings are handed over, scanned and recycled
+# 3. runs bench_emit three times, each time all benchmarks in one process
+#    with repetitions randomly interleaved:
+#      no-daemon            PREROLL_SOCKET names no socket: the client keeps
+#                           capturing but, its spare rings used up, overwrites
+#                           each full ring in place (the worst case of a
+#                           missing daemon: no hand-over, no doorbell)
+#      no-daemon-monotonic  the same with PREROLL_CLOCK=monotonic: events
+#                           stamped with clock_gettime instead of the TSC
+#      with-daemon          a prerolld (default marking on) on a private
+#                           socket: full rings are handed over (doorbell),
+#                           scanned and recycled
 #    and after each run takes an LTTng snapshot and counts its events with
 #    babeltrace2 (proof that the tracepoint was recording, not disabled);
 # 4. runs bench/run_syscall_check.sh (strace: system calls vs ring swaps);
@@ -106,21 +110,28 @@ if [ "$use_lttng" = 1 ]; then
   bench_log "LTTng session $lttng_session started (snapshot mode, preroll_bench:*)"
 fi
 
-# Snapshot of the session's buffers; number of preroll_bench:msg events in it.
+# Snapshot of the session's buffers after a run: how many preroll_bench:msg
+# events it holds, on which CPUs, and from when. The newest must be younger
+# than the run's start (in overwrite mode a stale buffer of an earlier run
+# would also hold events).
 lttng_check() {
-  local label=$1 dir=$tmp/lttng-snap-$1 n
+  local label=$1 since=$2 dir=$tmp/lttng-snap-$1 n newest
   lttng snapshot record -s "$lttng_session" "file://$dir" >/dev/null
-  babeltrace2 "$dir" >"$tmp/lttng-events.txt" 2>/dev/null
-  n=$(grep -c 'preroll_bench:msg:' "$tmp/lttng-events.txt" || true)
-  echo "$label: lttng snapshot record -> $n preroll_bench:msg events in the snapshot; first one:" >>"$out/lttng-check.txt"
-  head -1 "$tmp/lttng-events.txt" >>"$out/lttng-check.txt"
-  rm -f "$tmp/lttng-events.txt"
-  rm -rf "$dir"
-  if [ "$n" -eq 0 ]; then
-    bench_log "$label: the LTTng snapshot holds no preroll_bench:msg event: the tracepoint did not record"
+  babeltrace2 --clock-seconds "$dir" 2>/dev/null | grep 'preroll_bench:msg:' >"$tmp/lttng-events.txt" || true
+  n=$(wc -l <"$tmp/lttng-events.txt")
+  newest=$(tail -1 "$tmp/lttng-events.txt" | sed -E 's/^\[([0-9.]+)\].*/\1/')
+  {
+    echo "$label (run started at $since): 'lttng snapshot record' then babeltrace2: $n preroll_bench:msg events"
+    echo "  per CPU: $(grep -o 'cpu_id = [0-9]*' "$tmp/lttng-events.txt" | sort | uniq -c | awk '{ printf "cpu %s: %s  ", $4, $1 }')"
+    echo "  oldest: $(head -1 "$tmp/lttng-events.txt")"
+    echo "  newest: $(tail -1 "$tmp/lttng-events.txt")"
+  } >>"$out/lttng-check.txt"
+  rm -rf "$dir" "$tmp/lttng-events.txt"
+  if [ "$n" -eq 0 ] || ! awk -v a="${newest:-0}" -v b="$since" 'BEGIN { exit !(a > b) }'; then
+    bench_log "$label: the LTTng snapshot holds no preroll_bench:msg event of this run: the tracepoint did not record"
     exit 1
   fi
-  bench_log "$label: LTTng snapshot holds $n preroll_bench:msg events"
+  bench_log "$label: LTTng snapshot holds $n preroll_bench:msg events, the newest from this run"
 }
 
 # ---------------------------------------------------------------- the runs
@@ -130,6 +141,7 @@ run_bench() {
   local label=$1
   shift
   bench_log "run $label"
+  echo "$label: load average before $(cut -d' ' -f1-3 /proc/loadavg)" >>"$out/load.txt"
   env "$@" "$bench" \
     --benchmark_filter="$filter" \
     --benchmark_repetitions="$reps" \
@@ -138,20 +150,29 @@ run_bench() {
     --benchmark_display_aggregates_only=true \
     --benchmark_out="$out/emit-$label.json" --benchmark_out_format=json \
     | tee "$out/emit-$label.txt"
+  echo "$label: load average after  $(cut -d' ' -f1-3 /proc/loadavg)" >>"$out/load.txt"
 }
 : >"$out/lttng-check.txt"
+: >"$out/load.txt"
 
 # No daemon: a socket path where nothing listens (PREROLL_SOCKET set, so a
 # prerolld on the default path is not found either).
+since=$(date +%s.%N)
 run_bench no-daemon PREROLL_SOCKET="$tmp/no-daemon.sock"
-[ "$use_lttng" = 1 ] && lttng_check no-daemon
+[ "$use_lttng" = 1 ] && lttng_check no-daemon "$since"
+
+# The same with the pre-TSC event clock (clock_gettime through the vDSO).
+since=$(date +%s.%N)
+run_bench no-daemon-monotonic PREROLL_SOCKET="$tmp/no-daemon.sock" PREROLL_CLOCK=monotonic
+[ "$use_lttng" = 1 ] && lttng_check no-daemon-monotonic "$since"
 
 mkdir -p "$tmp/atf"
 "$prerolld" --socket "$tmp/prerolld.sock" --output-dir "$tmp/atf" --log-level warn >"$out/prerolld.log" 2>&1 &
 prerolld_pid=$!
 bench_wait_socket "$tmp/prerolld.sock" 10 || { bench_log "prerolld did not start (see $out/prerolld.log)"; exit 1; }
+since=$(date +%s.%N)
 run_bench with-daemon PREROLL_SOCKET="$tmp/prerolld.sock"
-[ "$use_lttng" = 1 ] && lttng_check with-daemon
+[ "$use_lttng" = 1 ] && lttng_check with-daemon "$since"
 bench_stop_pid "$prerolld_pid" prerolld
 prerolld_pid=""
 
@@ -177,10 +198,16 @@ fi
   echo '```'
   cat "$out/machine.txt"
   echo '```'
-  for label in no-daemon with-daemon; do
+  for label in no-daemon no-daemon-monotonic with-daemon; do
     echo
     jq -r --arg run "$label" -f "$BENCH_REPO/bench/emit_summary.jq" "$out/emit-$label.json"
   done
+  echo
+  echo "Load average around each run (other work on the machine shows here):"
+  echo
+  echo '```'
+  cat "$out/load.txt"
+  echo '```'
   if [ -s "$out/lttng-check.txt" ]; then
     echo
     echo "### LTTng tracepoint check"

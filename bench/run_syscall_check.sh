@@ -43,9 +43,9 @@ mkdir -p "$tmp/atf"
 prerolld_pid=$!
 bench_wait_socket "$tmp/prerolld.sock" 10 || { bench_log "prerolld did not start"; exit 1; }
 
-# strace -c summary: "calls" column of the total line / of one syscall's line.
-total_calls() { awk '$NF == "total" { print ($3 ~ /^[0-9]+$/ ? $3 : $4) }' "$1"; }
-calls_of() { awk -v s="$2" '$NF == s { print ($4 ~ /^[0-9]+$/ && $5 !~ /^[0-9]+$/ ? $4 : $4) }' "$1"; }
+# strace -c summary columns: % time, seconds, usecs/call, calls, [errors], name.
+total_calls() { awk '$NF == "total" { print $4 }' "$1"; }
+calls_of() { awk -v s="$2" '$NF == s { print $4 }' "$1"; }
 
 declare -A calls swaps events sendmsg
 for n in 1000000 2000000; do
@@ -63,6 +63,17 @@ done
 bench_stop_pid "$prerolld_pid" prerolld
 prerolld_pid=""
 
+# The same 1 M events with no daemon listening: rings are overwritten in
+# place; the client retries connecting at most once a second.
+PREROLL_SOCKET="$tmp/no-daemon.sock" strace -f -c -o "$out/strace-gen-no-daemon.txt" \
+  "$build/tools/preroll_gen/preroll-gen" --threads 1 --events 1000000 --message-size 32 >"$out/strace-gen-no-daemon.json"
+nd_calls=$(total_calls "$out/strace-gen-no-daemon.txt")
+nd_swaps=$(jq -r '.ring_swaps' "$out/strace-gen-no-daemon.json")
+nd_over=$(jq -r '.events_overwritten' "$out/strace-gen-no-daemon.json")
+nd_sendmsg=$(calls_of "$out/strace-gen-no-daemon.txt" sendmsg)
+nd_connect=$(calls_of "$out/strace-gen-no-daemon.txt" connect)
+nd_secs=$(jq -r '.seconds' "$out/strace-gen-no-daemon.json")
+
 d_calls=$((calls[2000000] - calls[1000000]))
 d_swaps=$((swaps[2000000] - swaps[1000000]))
 d_events=$((events[2000000] - events[1000000]))
@@ -76,11 +87,15 @@ cat <<EOF
 |---:|---:|---:|---:|---:|
 | ${events[1000000]} | ${swaps[1000000]} | ${calls[1000000]} | ${sendmsg[1000000]:-0} | $(awk -v c="${calls[1000000]}" -v e="${events[1000000]}" 'BEGIN { printf "%.5f", c / e }') |
 | ${events[2000000]} | ${swaps[2000000]} | ${calls[2000000]} | ${sendmsg[2000000]:-0} | $(awk -v c="${calls[2000000]}" -v e="${events[2000000]}" 'BEGIN { printf "%.5f", c / e }') |
+| ${events[1000000]}, no daemon | ${nd_swaps} (+ overwrites: ${nd_over} events overwritten) | ${nd_calls} | ${nd_sendmsg:-0} | $(awk -v c="$nd_calls" 'BEGIN { printf "%.5f", c / 1000000 }') |
 
-The extra ${d_events} events cost ${d_calls} extra system calls for ${d_swaps} extra ring swaps:
+With prerolld, the extra ${d_events} events cost ${d_calls} extra system calls for ${d_swaps} extra ring swaps:
 $(awk -v c="$d_calls" -v s="$d_swaps" -v e="$d_events" 'BEGIN { printf "%.2f calls per ring swap, %.6f per event", (s ? c / s : 0), c / e }').
 
-strace summary of the 1 M run (\`$(basename "$out")/strace-gen-1000000.txt\`):
+Without a daemon the ${nd_secs} s run made ${nd_connect:-0} connect attempt(s) (at start, then at most one a second
+when a full ring finds no spare) and no call per ring.
+
+strace summary of the 1 M run with prerolld (\`$(basename "$out")/strace-gen-1000000.txt\`):
 
 \`\`\`
 $(cat "$out/strace-gen-1000000.txt")

@@ -26,6 +26,9 @@ std::atomic<int> g_state{static_cast<int>(State::uninitialized)};
 std::atomic<std::uint64_t> g_epoch{1};  // bumped in a fork child
 std::atomic<std::uint64_t> g_dropped_disabled{0};
 std::mutex g_init_mutex;
+// Set by preroll_configure before the first event; guarded by g_init_mutex.
+shm::Geometry g_configured_geometry;
+std::string g_configured_socket;
 
 std::uint64_t clock_ns(clockid_t id) noexcept {
   timespec ts;
@@ -45,16 +48,25 @@ std::uint32_t env_u32(const char* name, std::uint32_t fallback) {
   return static_cast<std::uint32_t>(x);
 }
 
-shm::Geometry geometry_from_env() {
-  shm::Geometry g;
+// With no explicit message limit, a small ring gets the largest limit that
+// still fits a full record four times (the ABI's rule), not an error.
+void fit_default_max_message(shm::Geometry& g) {
+  const std::uint32_t quarter = g.ring_size / 4;
+  const std::uint32_t overhead = 16 + shm::kMaxNameLen + shm::kRecordAlign;
+  if (quarter > overhead && shm::record_size(shm::kMaxNameLen, g.max_message_size) > quarter)
+    g.max_message_size = quarter - overhead;
+}
+
+shm::Geometry geometry_from_env(const shm::Geometry& base) {
   shm::Geometry e;
-  e.ring_size = env_u32("PREROLL_RING_SIZE", g.ring_size);
-  e.rings_per_lane = env_u32("PREROLL_RINGS_PER_LANE", g.rings_per_lane);
-  e.lane_count = env_u32("PREROLL_LANES", g.lane_count);
-  e.max_message_size = env_u32("PREROLL_MAX_MESSAGE", g.max_message_size);
+  e.ring_size = env_u32("PREROLL_RING_SIZE", base.ring_size);
+  e.rings_per_lane = env_u32("PREROLL_RINGS_PER_LANE", base.rings_per_lane);
+  e.lane_count = env_u32("PREROLL_LANES", base.lane_count);
+  e.max_message_size = env_u32("PREROLL_MAX_MESSAGE", base.max_message_size);
+  if (std::getenv("PREROLL_MAX_MESSAGE") == nullptr) fit_default_max_message(e);
   if (auto err = shm::check_geometry(e)) {
-    std::fprintf(stderr, "preroll: ignoring the PREROLL_* geometry (%s); using defaults\n", err->c_str());
-    return g;
+    std::fprintf(stderr, "preroll: ignoring the PREROLL_* geometry (%s)\n", err->c_str());
+    return base;
   }
   return e;
 }
@@ -144,7 +156,9 @@ Runtime::Runtime(const shm::Geometry& g, std::uint64_t epoch) : epoch_(epoch) {
   }
 
   writers_ = std::make_unique<LaneWriter[]>(g.lane_count);
-  link_ = std::make_unique<DaemonLink>(shm::client_socket_path(), memfd_.get(), layout.segment_size);
+  std::string socket = shm::client_socket_path();
+  if (std::getenv("PREROLL_SOCKET") == nullptr && !g_configured_socket.empty()) socket = g_configured_socket;
+  link_ = std::make_unique<DaemonLink>(std::move(socket), memfd_.get(), layout.segment_size);
   for (std::uint32_t l = 0; l < g.lane_count; ++l) writers_[l].init(seg_, l, link_.get());
   link_->connect_now();
 }
@@ -170,7 +184,7 @@ Runtime* Runtime::get() noexcept {
     return nullptr;
   }
   try {
-    auto* rt = new Runtime(geometry_from_env(), g_epoch.load(std::memory_order_relaxed));
+    auto* rt = new Runtime(geometry_from_env(g_configured_geometry), g_epoch.load(std::memory_order_relaxed));
     g_runtime.store(rt, std::memory_order_release);
     g_state.store(static_cast<int>(State::ready), std::memory_order_release);
     return rt;
@@ -245,6 +259,26 @@ extern "C" int preroll_get_counters(preroll_counters* out) {
     return -1;
   }
   rt->fill_counters(*out);
+  return 0;
+}
+
+extern "C" int preroll_configure(const preroll_config* config) {
+  using namespace preroll;
+  if (config == nullptr) return -1;
+  std::lock_guard lock(client::g_init_mutex);
+  if (client::g_state.load(std::memory_order_acquire) != static_cast<int>(client::State::uninitialized)) return -1;
+  shm::Geometry g;
+  if (config->ring_size != 0) g.ring_size = config->ring_size;
+  if (config->rings_per_lane != 0) g.rings_per_lane = config->rings_per_lane;
+  if (config->lanes != 0) g.lane_count = config->lanes;
+  if (config->max_message != 0) {
+    g.max_message_size = config->max_message;
+  } else {
+    client::fit_default_max_message(g);
+  }
+  if (shm::check_geometry(g)) return -1;
+  client::g_configured_geometry = g;
+  client::g_configured_socket = config->socket_path != nullptr ? config->socket_path : "";
   return 0;
 }
 

@@ -41,6 +41,22 @@ enum preroll_level {
   PREROLL_FATAL = 5
 };
 
+/* Optional set-up before the first event of the process. Zero fields keep
+ * the default (ring_size 65536, rings_per_lane 8, lanes 64, max_message
+ * 4096); the PREROLL_* environment variables override what is set here, so
+ * operators can tune without a rebuild. socket_path NULL: PREROLL_SOCKET or
+ * the daemon's default path. Returns 0, or -1 when capture has already
+ * started in this process or a value is out of range (nothing is changed). */
+typedef struct preroll_config {
+  uint32_t ring_size;      /* bytes, a multiple of 4096 */
+  uint32_t rings_per_lane; /* 2..64 */
+  uint32_t lanes;          /* threads that can capture at once, 1..4096 */
+  uint32_t max_message;    /* longer messages are truncated and flagged */
+  const char *socket_path;
+} preroll_config;
+
+PREROLL_API int preroll_configure(const preroll_config *config);
+
 /* NUL-terminated name and message; NULL is an empty string. A level outside
  * the enum is clamped. Messages longer than the limit are truncated and
  * flagged. */
