@@ -2,15 +2,7 @@
 
 namespace preroll::daemon {
 
-Decision WindowSelector::on_window() noexcept {
-  Decision d;
-  if (!marking_) {
-    d.persist = true;
-    d.reason = atf::KeepReason::capture_all;
-  } else if (marked_since_dump_) {
-    d.persist = true;
-    d.reason = atf::KeepReason::marked;
-  }
+Decision WindowSelector::count(Decision d) noexcept {
   if (d.persist) {
     marked_since_dump_ = false;
     ++persisted_;
@@ -20,17 +12,13 @@ Decision WindowSelector::on_window() noexcept {
   return d;
 }
 
+Decision WindowSelector::on_window() noexcept {
+  if (!marking_) return count({true, atf::KeepReason::capture_all});
+  return count({marked_since_dump_, atf::KeepReason::marked});
+}
+
 Decision WindowSelector::on_final(atf::KeepReason reason) noexcept {
-  Decision d;
-  d.persist = !marking_ || marked_since_dump_;
-  d.reason = reason;
-  if (d.persist) {
-    marked_since_dump_ = false;
-    ++persisted_;
-  } else {
-    ++discarded_;
-  }
-  return d;
+  return count({!marking_ || marked_since_dump_, reason});
 }
 
 }  // namespace preroll::daemon

@@ -38,6 +38,9 @@ class WindowSelector {
   [[nodiscard]] std::uint64_t discarded() const noexcept { return discarded_; }
 
  private:
+  // Books the decision: a dump resets the marked flag.
+  Decision count(Decision d) noexcept;
+
   bool marking_;
   bool marked_since_dump_ = false;
   std::uint64_t persisted_ = 0;

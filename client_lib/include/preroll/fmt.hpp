@@ -21,33 +21,36 @@ namespace preroll {
 
 inline constexpr std::size_t kFormatBufferSize = 4096;
 
+namespace detail {
+// Formats into `buf`; returns the bytes kept. A user formatter that throws
+// must not escape into the caller: the message is then empty.
+template <typename... Args>
+std::size_t format_to_buffer(char (&buf)[kFormatBufferSize], fmt::format_string<Args...> format,
+                             Args&&... args) noexcept {
+  try {
+    const auto r = fmt::format_to_n(buf, kFormatBufferSize, format, std::forward<Args>(args)...);
+    return std::min(r.size, kFormatBufferSize);
+  } catch (...) {
+    return 0;
+  }
+}
+}  // namespace detail
+
 // At least one argument: a plain string goes to the string_view overload.
 template <typename Arg, typename... Args>
 void emit(Level level, std::string_view name, fmt::format_string<Arg, Args...> format, Arg&& arg,
           Args&&... args) noexcept {
   char buf[kFormatBufferSize];
-  std::size_t n = 0;
-  try {
-    const auto r = fmt::format_to_n(buf, sizeof buf, format, std::forward<Arg>(arg), std::forward<Args>(args)...);
-    n = std::min(r.size, sizeof buf);
-  } catch (...) {
-    // A user formatter that throws must not escape into the caller's hot
-    // path: keep what the format produced so far (nothing, here).
-    n = 0;
-  }
+  const std::size_t n = detail::format_to_buffer<Arg, Args...>(buf, format, std::forward<Arg>(arg),
+                                                               std::forward<Args>(args)...);
   emit(level, name, std::string_view(buf, n));
 }
 
 template <typename Arg, typename... Args>
 void mark(std::string_view name, fmt::format_string<Arg, Args...> format, Arg&& arg, Args&&... args) noexcept {
   char buf[kFormatBufferSize];
-  std::size_t n = 0;
-  try {
-    const auto r = fmt::format_to_n(buf, sizeof buf, format, std::forward<Arg>(arg), std::forward<Args>(args)...);
-    n = std::min(r.size, sizeof buf);
-  } catch (...) {
-    n = 0;
-  }
+  const std::size_t n = detail::format_to_buffer<Arg, Args...>(buf, format, std::forward<Arg>(arg),
+                                                               std::forward<Args>(args)...);
   mark(name, std::string_view(buf, n));
 }
 
