@@ -83,23 +83,18 @@ void ClientSegment::decide_and_return(std::uint32_t lane, std::uint32_t ring, Wi
                                       const DrainContext& ctx) {
   DaemonStats& stats = ctx.stats;
   LaneState& ls = lanes_[lane];
-  const std::uint32_t ring_size = header_.layout.geometry.ring_size;
-  shm::RingHeader& hdr = seg_.ring_header(lane, ring);
   DaemonStats::add(stats.windows_seen);
-  // acquire: pairs with the writer's release of `committed`; the queue's
-  // acquire already ordered it, this also covers a client that stored
-  // committed after the push (ill-behaved, still memory-safe).
-  const auto committed = shm::checked_committed(hdr.committed.load(std::memory_order_acquire), ring_size);
-  if (!committed) {
+  const auto extent = extent_of(lane, ring);
+  if (!extent) {
     DaemonStats::add(stats.rings_corrupt);
     if (stats.rings_corrupt.load(std::memory_order_relaxed) <= kMaxCorruptRingReports)
-      spdlog::warn("pid {}: lane {} ring {}: committed size out of range; ring skipped", header_.pid_untrusted, lane,
-                   ring);
+      spdlog::warn("pid {}: lane {} ring {}: impossible start/wrap/committed offsets; ring skipped",
+                   header_.pid_untrusted, lane, ring);
   } else {
-    DaemonStats::add(stats.bytes_seen, *committed);
-    if (*committed == 0) {
+    DaemonStats::add(stats.bytes_seen, extent->bytes());
+    if (extent->bytes() == 0) {
       DaemonStats::add(stats.windows_discarded);
-    } else if (scan(lane, ring, {seg_.ring_data(lane, ring), *committed}, ctx)) {
+    } else if (scan(lane, ring, seg_.ring_data(lane, ring), *extent, ctx)) {
       const Decision d = ls.selector.on_window();
       if (d.persist) {
         persist_scanned(sink, d.reason, stats);
@@ -126,15 +121,24 @@ void ClientSegment::reclaim_held_rings(WindowSink& sink, const DrainContext& ctx
   }
 }
 
-bool ClientSegment::scan(std::uint32_t lane, std::uint32_t ring, std::span<const unsigned char> bytes,
-                         const DrainContext& ctx) {
+std::optional<shm::RingExtent> ClientSegment::extent_of(std::uint32_t lane, std::uint32_t ring) const noexcept {
+  const shm::RingHeader& hdr = seg_.ring_header(lane, ring);
+  // acquire on committed pairs with the writer's release after each record;
+  // start/wrap_end were published by the same release (or the queue's).
+  const std::uint32_t committed_untrusted = hdr.committed.load(std::memory_order_acquire);
+  return shm::checked_extent(hdr.start.load(std::memory_order_relaxed), hdr.wrap_end.load(std::memory_order_relaxed),
+                             committed_untrusted, header_.layout.geometry.ring_size);
+}
+
+bool ClientSegment::scan(std::uint32_t lane, std::uint32_t ring, const unsigned char* bytes,
+                         const shm::RingExtent& extent, const DrainContext& ctx) {
   const MarkingPolicy& policy = ctx.policy;
   DaemonStats& stats = ctx.stats;
   const shm::RingHeader& hdr = seg_.ring_header(lane, ring);
   const shm::LaneControl& lc = seg_.lane(lane);
   ScannedWindow& w = scratch_;
   w.events.clear();
-  w.bytes = bytes.size();
+  w.bytes = extent.bytes();
   w.meta = atf::WindowMeta{};
   w.meta.lane = lane;
   // Descriptive values only (never used as indices): relaxed reads.
@@ -147,7 +151,7 @@ bool ClientSegment::scan(std::uint32_t lane, std::uint32_t ring, std::span<const
   const bool marking = policy.enabled();
 
   const shm::ParseResult r =
-      shm::parse_records(bytes, header_.layout.geometry.max_message_size, [&](const shm::RecordView& rec) {
+      shm::parse_ring(bytes, extent, header_.layout.geometry.max_message_size, [&](const shm::RecordView& rec) {
         atf::EventView ev;
         ev.timestamp_ns = to_monotonic_ns(rec.timestamp_raw, ctx.clock);
         ev.level = rec.level;
@@ -236,17 +240,19 @@ void ClientSegment::finalize(WindowSink& sink, const DrainContext& ctx, atf::Kee
     if (active_untrusted >= g.rings_per_lane) continue;  // none (or nonsense): nothing to salvage
     const std::uint32_t ring = active_untrusted;
     shm::RingHeader& hdr = seg_.ring_header(l, ring);
-    // Seqlock read (see RingHeader::generation): copy the committed prefix
-    // and keep it only if no reset/activation happened meanwhile.
+    // Seqlock read (see RingHeader::generation): copy the ring's records
+    // and keep the copy only if the writer did not rewrite them meanwhile.
     const std::uint64_t gen_before = hdr.generation.load(std::memory_order_acquire);
-    const auto committed = shm::checked_committed(hdr.committed.load(std::memory_order_acquire), g.ring_size);
-    if (!committed || *committed == 0) continue;
-    std::memcpy(copy_.data(), seg_.ring_data(l, ring), *committed);
+    const auto extent = extent_of(l, ring);
+    if (!extent || extent->bytes() == 0) continue;
+    const unsigned char* src = seg_.ring_data(l, ring);
+    std::memcpy(copy_.data() + extent->older_begin, src + extent->older_begin, extent->older_end - extent->older_begin);
+    std::memcpy(copy_.data(), src, extent->newer_end);
     std::atomic_thread_fence(std::memory_order_acquire);
     if (hdr.generation.load(std::memory_order_relaxed) != gen_before) continue;  // rewritten under us
     DaemonStats::add(stats.windows_seen);
-    DaemonStats::add(stats.bytes_seen, *committed);
-    if (!scan(l, ring, {copy_.data(), *committed}, ctx)) continue;
+    DaemonStats::add(stats.bytes_seen, extent->bytes());
+    if (!scan(l, ring, copy_.data(), *extent, ctx)) continue;
     const Decision d = lanes_[l].selector.on_final(reason);
     if (d.persist) {
       persist_scanned(sink, d.reason, stats);

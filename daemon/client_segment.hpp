@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -76,7 +77,9 @@ class ClientSegment {
   void decide_and_return(std::uint32_t lane, std::uint32_t ring, WindowSink& sink, const DrainContext& ctx);
   // Scans `bytes` (a ring's committed prefix) into scratch_. False on a
   // corrupt ring (counted, reported once).
-  bool scan(std::uint32_t lane, std::uint32_t ring, std::span<const unsigned char> bytes, const DrainContext& ctx);
+  bool scan(std::uint32_t lane, std::uint32_t ring, const unsigned char* bytes, const shm::RingExtent& extent,
+            const DrainContext& ctx);
+  [[nodiscard]] std::optional<shm::RingExtent> extent_of(std::uint32_t lane, std::uint32_t ring) const noexcept;
   [[nodiscard]] std::uint64_t to_monotonic_ns(std::uint64_t raw, const TscClock& clock) const noexcept;
   void persist_scanned(WindowSink& sink, atf::KeepReason reason, DaemonStats& stats);
   void give_back(std::uint32_t lane, std::uint32_t ring);

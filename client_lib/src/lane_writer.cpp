@@ -2,6 +2,8 @@
 
 #include "daemon_link.hpp"
 
+#include <cstring>
+
 namespace preroll::client {
 
 namespace {
@@ -58,34 +60,72 @@ void LaneWriter::activate(std::uint32_t ring) noexcept {
   ring_hdr_->sequence.store(next_sequence_++, std::memory_order_relaxed);
   ring_hdr_->overwritten_events.store(0, std::memory_order_relaxed);
   ring_hdr_->overwritten_bytes.store(0, std::memory_order_relaxed);
+  ring_hdr_->start.store(0, std::memory_order_relaxed);
+  ring_hdr_->wrap_end.store(0, std::memory_order_relaxed);
   pos_ = 0;
-  events_in_ring_ = 0;
+  limit_ = ring_size_;
+  wrapped_ = false;
+  start_ = 0;
+  wrap_end_ = 0;
   // release: a daemon that reads active_ring with acquire sees the reset above.
   lane_ctl_->active_ring.store(ring, std::memory_order_release);
 }
 
-void LaneWriter::reset_for_overwrite() noexcept {
-  // Edge ACTIVE -> ACTIVE [client]: no spare ring. The oldest events (the
-  // whole ring) are overwritten; the ring header carries the exact count to
-  // the daemon, which records it as the gap before this window.
-  bump(lane_ctl_->events_overwritten, events_in_ring_);
-  bump(lane_ctl_->bytes_overwritten, pos_);
-  bump(lane_ctl_->swaps_without_spare, 1);
-  ring_hdr_->overwritten_events.store(
-      ring_hdr_->overwritten_events.load(std::memory_order_relaxed) + events_in_ring_, std::memory_order_relaxed);
-  ring_hdr_->overwritten_bytes.store(ring_hdr_->overwritten_bytes.load(std::memory_order_relaxed) + pos_,
+void LaneWriter::overwrite_oldest(std::uint32_t size) noexcept {
+  // Edge ACTIVE -> ACTIVE [client]: no spare ring. Keep the most recent
+  // events: write on from offset 0 and evict the oldest records ahead of the
+  // write position. Evict an eighth of the ring at a time so a lane that
+  // stays overloaded does not come here for every record.
+  std::uint64_t evicted_events = 0, evicted_bytes = 0;
+  // Seqlock write side: bytes a salvage reader may be copying are about to
+  // be rewritten (see RingHeader::generation).
+  ring_hdr_->generation.store(ring_hdr_->generation.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  std::atomic_thread_fence(std::memory_order_release);
+  if (!wrapped_) bump(lane_ctl_->swaps_without_spare, 1);
+  const std::uint32_t want = size + ring_size_ / 8;
+  for (;;) {
+    if (!wrapped_) {
+      if (pos_ + size <= ring_size_) break;
+      // Wrap: the records so far become the older part [0, pos_).
+      wrapped_ = true;
+      start_ = 0;
+      wrap_end_ = pos_;
+      pos_ = 0;
+    }
+    if (pos_ + want <= start_) break;
+    if (start_ >= wrap_end_) {
+      // The older part is used up: the ring is [0, pos_) again, unwrapped.
+      wrapped_ = false;
+      start_ = 0;
+      wrap_end_ = 0;
+      continue;
+    }
+    // Evict the record at start_. The lane's own records: trusted.
+    shm::EventRecordHeader h;
+    std::memcpy(&h, data_ + start_, sizeof h);
+    const std::uint32_t rsize = shm::record_size(h.name_len, h.message_len);
+    start_ += rsize;
+    ++evicted_events;
+    evicted_bytes += rsize;
+  }
+  limit_ = wrapped_ ? start_ : ring_size_;
+  publish_counters();
+  bump(lane_ctl_->events_overwritten, evicted_events);
+  bump(lane_ctl_->bytes_overwritten, evicted_bytes);
+  ring_hdr_->overwritten_events.store(ring_hdr_->overwritten_events.load(std::memory_order_relaxed) + evicted_events,
+                                      std::memory_order_relaxed);
+  ring_hdr_->overwritten_bytes.store(ring_hdr_->overwritten_bytes.load(std::memory_order_relaxed) + evicted_bytes,
                                      std::memory_order_relaxed);
-  ring_hdr_->generation.store(ring_hdr_->generation.load(std::memory_order_relaxed) + 1,
-                              std::memory_order_relaxed);
-  std::atomic_thread_fence(std::memory_order_release);  // see activate()
-  ring_hdr_->committed.store(0, std::memory_order_relaxed);
-  pos_ = 0;
-  events_in_ring_ = 0;
+  ring_hdr_->start.store(start_, std::memory_order_relaxed);
+  ring_hdr_->wrap_end.store(wrap_end_, std::memory_order_relaxed);
+  ring_hdr_->committed.store(pos_, std::memory_order_release);
 }
 
 void LaneWriter::publish_counters() noexcept {
-  bump(lane_ctl_->events_written, events_in_ring_);
-  bump(lane_ctl_->bytes_written, pos_);
+  bump(lane_ctl_->events_written, events_since_publish_);
+  bump(lane_ctl_->bytes_written, bytes_since_publish_);
+  events_since_publish_ = 0;
+  bytes_since_publish_ = 0;
   if (truncated_since_swap_ != 0) {
     bump(lane_ctl_->events_truncated, truncated_since_swap_);
     truncated_since_swap_ = 0;
@@ -107,40 +147,34 @@ bool LaneWriter::submit_active() noexcept {
   return true;
 }
 
-void LaneWriter::swap(bool partial) noexcept {
-  (void)partial;
+bool LaneWriter::swap_to_spare() noexcept {
   std::uint32_t spare = 0;
   const shm::QueueStatus st = free_.try_pop(spare);
-  if (st != shm::QueueStatus::ok || spare >= rings_per_lane_) {
-    // No spare (daemon slow or absent), or a corrupt free queue: overwrite.
-    publish_counters();
-    // events_written counted them as written; they are also overwritten.
-    reset_for_overwrite();
-    if (link_ != nullptr) link_->maybe_reconnect();
-    return;
-  }
+  if (st != shm::QueueStatus::ok || spare >= rings_per_lane_) return false;  // none, or a corrupt free queue
   if (!submit_active()) {
-    reset_for_overwrite();
+    // Cannot happen on a well-formed segment; the popped spare is lost to
+    // this lane (the daemon finds it FREE-but-unqueued only after a restart).
+    return false;
   }
   activate(spare);
   if (link_ != nullptr) link_->doorbell(lane_);
+  return true;
+}
+
+void LaneWriter::make_room(std::uint32_t size) noexcept {
+  if (swap_to_spare()) return;
+  // No spare (daemon slow or absent): overwrite the oldest events.
+  overwrite_oldest(size);
+  if (link_ != nullptr) link_->maybe_reconnect();
 }
 
 void LaneWriter::flush() noexcept {
   if (busy_ != 0 || active_ring_ == shm::kNoActiveRing || pos_ == 0) return;
   busy_ = 1;
   std::atomic_signal_fence(std::memory_order_seq_cst);
-  std::uint32_t spare = 0;
-  if (free_.try_pop(spare) == shm::QueueStatus::ok && spare < rings_per_lane_) {
-    if (submit_active()) {
-      activate(spare);
-      if (link_ != nullptr) link_->doorbell(lane_);
-    } else {
-      // Put the spare back in front? The free queue is consumer-only for us;
-      // with a full submit queue (corrupt segment) keep writing the spare.
-      activate(spare);
-    }
-  }
+  // Without a spare ring the partial ring stays active: it is handed over
+  // at the next swap, or salvaged by the daemon at exit.
+  (void)swap_to_spare();
   std::atomic_signal_fence(std::memory_order_seq_cst);
   busy_ = 0;
 }

@@ -52,13 +52,14 @@ class LaneWriter {
     }
     if (name_len > shm::kMaxNameLen) name_len = shm::kMaxNameLen;
     const std::uint32_t size = shm::record_size(name_len, msg_len);
-    if (pos_ + size > ring_size_) swap(/*partial=*/false);
+    if (pos_ + size > limit_) make_room(size);
 
     const std::uint64_t now = timestamp();
     shm::write_record(data_ + pos_, now, level, flags, name, static_cast<std::uint8_t>(name_len), msg,
                       static_cast<std::uint16_t>(msg_len));
     pos_ += size;
-    ++events_in_ring_;
+    ++events_since_publish_;
+    bytes_since_publish_ += size;
     // release: the record bytes above happen-before any reader that loads
     // `committed` with acquire (daemon flush/salvage of the active ring).
     ring_hdr_->committed.store(pos_, std::memory_order_release);
@@ -85,9 +86,12 @@ class LaneWriter {
     return static_cast<std::uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<std::uint64_t>(ts.tv_nsec);
   }
 
-  void swap(bool partial) noexcept;
+  // Cold: the next record does not fit below limit_. Hands the ring over if
+  // a spare exists, else wraps and evicts the oldest records (counted).
+  void make_room(std::uint32_t size) noexcept;
+  bool swap_to_spare() noexcept;
+  void overwrite_oldest(std::uint32_t size) noexcept;
   void activate(std::uint32_t ring) noexcept;
-  void reset_for_overwrite() noexcept;
   void publish_counters() noexcept;
   void count_nested_drop() noexcept;
   bool submit_active() noexcept;
@@ -96,12 +100,18 @@ class LaneWriter {
   unsigned char* data_ = nullptr;         // active ring bytes
   shm::RingHeader* ring_hdr_ = nullptr;   // active ring header
   std::uint32_t pos_ = 0;                 // == committed of the active ring
+  std::uint32_t limit_ = 0;               // records fit below it: ring_size_, or start_ when wrapped
   std::uint32_t ring_size_ = 0;
   std::uint32_t max_message_ = 0;
-  std::uint32_t events_in_ring_ = 0;
+  std::uint32_t events_since_publish_ = 0;  // published to the lane counters at hand-over
+  std::uint64_t bytes_since_publish_ = 0;
   volatile std::uint32_t busy_ = 0;       // nesting guard (signal handlers)
   bool use_tsc_ = false;                  // SegmentHeader::clock_source == tsc
   std::uint32_t active_ring_ = shm::kNoActiveRing;
+  // Wrapped state of the active ring (mirrors RingHeader start/wrap_end).
+  bool wrapped_ = false;
+  std::uint32_t start_ = 0;
+  std::uint32_t wrap_end_ = 0;
 
   // Cold state.
   shm::SegmentRef seg_;

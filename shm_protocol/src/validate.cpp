@@ -69,4 +69,22 @@ std::optional<std::uint32_t> checked_committed(std::uint32_t committed_untrusted
   return committed_untrusted;
 }
 
+std::optional<RingExtent> checked_extent(std::uint32_t start_untrusted, std::uint32_t wrap_end_untrusted,
+                                         std::uint32_t committed_untrusted, std::uint32_t ring_size) noexcept {
+  const auto committed = checked_committed(committed_untrusted, ring_size);
+  if (!committed) return std::nullopt;
+  RingExtent e;
+  e.newer_end = *committed;
+  if (wrap_end_untrusted == 0) {
+    if (start_untrusted != 0) return std::nullopt;
+    return e;
+  }
+  const auto start = checked_committed(start_untrusted, ring_size);
+  const auto wrap_end = checked_committed(wrap_end_untrusted, ring_size);
+  if (!start || !wrap_end || *start > *wrap_end || *committed > *start) return std::nullopt;
+  e.older_begin = *start;
+  e.older_end = *wrap_end;
+  return e;
+}
+
 }  // namespace preroll::shm

@@ -10,6 +10,7 @@
 
 #include "preroll/preroll.h"
 #include "preroll/shm/validate.hpp"
+#include "ring_reader.hpp"
 #include "runtime.hpp"
 
 using namespace preroll;
@@ -30,9 +31,7 @@ std::uint64_t consume_lane(const shm::SegmentRef& seg, std::uint32_t lane) {
   std::uint64_t events = 0;
   std::uint32_t ring;
   while (submit.try_pop(ring) == shm::QueueStatus::ok) {
-    const auto committed = seg.ring_header(lane, ring).committed.load(std::memory_order_acquire);
-    const auto r = shm::parse_records({seg.ring_data(lane, ring), committed},
-                                      seg.layout().geometry.max_message_size, [](const shm::RecordView&) {});
+    const auto r = test::read_ring(seg, lane, ring, [](const shm::RecordView&) {});
     REQUIRE(r.ok);
     events += r.records;
     REQUIRE(free_q.try_push(ring) == shm::QueueStatus::ok);
@@ -90,11 +89,10 @@ TEST_CASE("a message over the limit is truncated, flagged and counted") {
   const auto& seg = rt->segment();
   const auto ring = seg.lane(lane).active_ring.load();
   std::uint32_t flags = 0, len = 0;
-  shm::parse_records({seg.ring_data(lane, ring), seg.ring_header(lane, ring).committed.load()}, 1024,
-                     [&](const shm::RecordView& v) {
-                       flags = v.flags;
-                       len = static_cast<std::uint32_t>(v.message.size());
-                     });
+  test::read_ring(seg, lane, ring, [&](const shm::RecordView& v) {
+    flags = v.flags;
+    len = static_cast<std::uint32_t>(v.message.size());
+  });
   CHECK(len == 1024);
   CHECK((flags & shm::event_flag::truncated) != 0);
   preroll_flush();
@@ -134,4 +132,33 @@ TEST_CASE("more threads than lanes: the extra events are dropped and counted, no
   preroll_counters c{};
   preroll_get_counters(&c);
   CHECK(c.events_dropped_no_lane == 2);
+}
+
+TEST_CASE("with no spare ring the lane keeps the most recent events, oldest evicted first and counted") {
+  small_rings_no_daemon();
+  constexpr int kEvents = 5000;
+  char msg[32];
+  for (int i = 0; i < kEvents; ++i) {
+    const int n = std::snprintf(msg, sizeof msg, "%08d", i);
+    preroll_emit_n(PREROLL_INFO, "seq", 3, msg, static_cast<std::size_t>(n));
+  }
+  auto* rt = client::Runtime::peek();
+  REQUIRE(rt != nullptr);
+  const auto& seg = rt->segment();
+  const auto lane = client::this_thread_lane()->lane();
+  const auto ring = seg.lane(lane).active_ring.load();
+  std::vector<int> seqs;
+  const auto r = test::read_ring(seg, lane, ring, [&](const shm::RecordView& v) {
+    seqs.push_back(std::stoi(std::string(v.message)));
+  });
+  REQUIRE(r.ok);
+  REQUIRE_FALSE(seqs.empty());
+  // A contiguous run ending with the newest event: nothing in between lost.
+  CHECK(seqs.back() == kEvents - 1);
+  for (std::size_t i = 1; i < seqs.size(); ++i) REQUIRE(seqs[i] == seqs[i - 1] + 1);
+  // At least 7/8 of the 8 KiB ring holds history (records are 32 bytes).
+  CHECK(seqs.size() >= 8192 * 7 / 8 / 32);
+  preroll_counters c{};
+  preroll_get_counters(&c);
+  CHECK(c.events_overwritten > 0);
 }

@@ -7,6 +7,7 @@
 #include "preroll/fmt.hpp"
 #include "preroll/preroll.hpp"
 #include "preroll/shm/validate.hpp"
+#include "ring_reader.hpp"
 #include "runtime.hpp"
 
 using namespace preroll;
@@ -25,13 +26,12 @@ LastEvent last_event() {
   const auto& seg = rt->segment();
   const auto lane = client::this_thread_lane()->lane();
   const auto ring = seg.lane(lane).active_ring.load();
-  shm::parse_records({seg.ring_data(lane, ring), seg.ring_header(lane, ring).committed.load()},
-                     seg.layout().geometry.max_message_size, [&](const shm::RecordView& v) {
-                       e.name = std::string(v.name);
-                       e.message = std::string(v.message);
-                       e.level = v.level;
-                       e.flags = v.flags;
-                     });
+  test::read_ring(seg, lane, ring, [&](const shm::RecordView& v) {
+    e.name = std::string(v.name);
+    e.message = std::string(v.message);
+    e.level = v.level;
+    e.flags = v.flags;
+  });
   return e;
 }
 

@@ -12,6 +12,7 @@
 
 #include "preroll/preroll.h"
 #include "preroll/shm/validate.hpp"
+#include "ring_reader.hpp"
 #include "runtime.hpp"
 
 using namespace preroll;
@@ -53,8 +54,7 @@ TEST_CASE("writer and daemon threads: every event is read back or counted as ove
     bool any = false;
     while (submit.try_pop(ring) == shm::QueueStatus::ok) {
       any = true;
-      const auto committed = seg.ring_header(l, ring).committed.load(std::memory_order_acquire);
-      const auto r = shm::parse_records({seg.ring_data(l, ring), committed}, 512, [&](const shm::RecordView& v) {
+      const auto r = test::read_ring(seg, l, ring, [&](const shm::RecordView& v) {
         sum_read += std::stoull(std::string(v.message));
         ++read;
       });

@@ -104,3 +104,19 @@ TEST_CASE("committed beyond the ring or misaligned is rejected") {
   CHECK_FALSE(checked_committed(13, 4096).has_value());
   CHECK(checked_committed(0, 4096) == 0u);
 }
+
+TEST_CASE("ring extent: unwrapped and wrapped layouts accepted, impossible offsets refused") {
+  auto e = checked_extent(0, 0, 4096, 8192);
+  REQUIRE(e.has_value());
+  CHECK(e->bytes() == 4096);
+  e = checked_extent(1024, 6000, 512, 8192);  // older [1024,6000) then [0,512)
+  REQUIRE(e.has_value());
+  CHECK(e->older_begin == 1024);
+  CHECK(e->older_end == 6000);
+  CHECK(e->bytes() == 6000 - 1024 + 512);
+  CHECK_FALSE(checked_extent(8, 0, 16, 8192).has_value());       // start without a wrap
+  CHECK_FALSE(checked_extent(1024, 512, 0, 8192).has_value());    // start past wrap_end
+  CHECK_FALSE(checked_extent(1024, 6000, 2048, 8192).has_value()); // newer part overlaps older
+  CHECK_FALSE(checked_extent(1024, 9000, 0, 8192).has_value());   // wrap_end past the ring
+  CHECK_FALSE(checked_extent(1020, 6000, 0, 8192).has_value());   // misaligned
+}

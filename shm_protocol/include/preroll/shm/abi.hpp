@@ -241,9 +241,18 @@ inline constexpr std::uint32_t kNoActiveRing = 0xFFFFFFFFu;
 //   4    4     committed           bytes of complete records from the ring start
 //   8    8     generation          +1 at every activation and every reset
 //   16   8     sequence            lane's activation number of this ring
-//   24   8     overwritten_events  lost by resets while this ring was active
+//   24   8     overwritten_events  lost to overwrite while this ring was active
 //   32   8     overwritten_bytes
-//   40   24    reserved
+//   40   4     start               offset of the oldest record when wrapped, else 0
+//   44   4     wrap_end            end of the older records when wrapped, else 0
+//   48   16    reserved
+//
+// A ring is filled from offset 0. When it is full and the lane has no spare
+// ring, the writer WRAPS: it keeps writing from offset 0 and evicts the
+// oldest records ahead of it (counted in overwritten_*), so the ring always
+// holds the most recent events. Its records are then, oldest first,
+// [start, wrap_end) followed by [0, committed), with committed <= start <=
+// wrap_end <= ring_size. Not wrapped: [0, committed), start = wrap_end = 0.
 // ---------------------------------------------------------------------------
 enum class RingState : std::uint32_t {
   free = 0,       // in the free queue (or never used)
@@ -264,16 +273,20 @@ struct alignas(kCacheLine) RingHeader {
   std::atomic<std::uint32_t> committed;
   // generation: seqlock for readers of an ACTIVE ring (flush, salvage). The
   // writer bumps it (relaxed) and issues a release fence before it rewrites
-  // bytes below `committed` (activation or reset); a reader loads it
+  // bytes a reader may be copying (activation, wrap, eviction); a reader loads it
   // (acquire) before and (after an acquire fence) again after copying: equal
   // values mean the copy is one consistent prefix.
   std::atomic<std::uint64_t> generation;
-  // sequence / overwritten_*: written by the writer at activation and resets,
-  // before the ring is submitted (published by the submit push).
+  // sequence / overwritten_* / start / wrap_end: written relaxed by the writer
+  // at activation and when it wraps or evicts (after the generation bump),
+  // published to the daemon by the submit push (release) or, for a salvage
+  // read, ordered by the generation seqlock.
   std::atomic<std::uint64_t> sequence;
   std::atomic<std::uint64_t> overwritten_events;
   std::atomic<std::uint64_t> overwritten_bytes;
-  std::uint8_t reserved[24];
+  std::atomic<std::uint32_t> start;
+  std::atomic<std::uint32_t> wrap_end;
+  std::uint8_t reserved[16];
 };
 
 // ---------------------------------------------------------------------------
@@ -336,6 +349,8 @@ static_assert(offsetof(RingHeader, generation) == 8);
 static_assert(offsetof(RingHeader, sequence) == 16);
 static_assert(offsetof(RingHeader, overwritten_events) == 24);
 static_assert(offsetof(RingHeader, overwritten_bytes) == 32);
+static_assert(offsetof(RingHeader, start) == 40);
+static_assert(offsetof(RingHeader, wrap_end) == 44);
 
 // All-zero means free/empty: the zero value of each state enum is "free".
 static_assert(static_cast<std::uint32_t>(LaneState::free) == 0);

@@ -73,6 +73,34 @@ ParseResult parse_records(std::span<const unsigned char> bytes, std::uint32_t ma
 [[nodiscard]] std::optional<std::uint32_t> checked_committed(std::uint32_t committed_untrusted,
                                                              std::uint32_t ring_size) noexcept;
 
+// Where a ring's records are, oldest first: [older_begin, older_end) then
+// [0, newer_end) (abi.hpp, RingHeader). Not wrapped: the older part is empty.
+struct RingExtent {
+  std::uint32_t older_begin = 0;
+  std::uint32_t older_end = 0;
+  std::uint32_t newer_end = 0;
+  [[nodiscard]] std::uint32_t bytes() const noexcept { return older_end - older_begin + newer_end; }
+};
+
+// Checks start / wrap_end / committed read from a ring header: nullopt for
+// any combination a well-behaved writer cannot produce.
+[[nodiscard]] std::optional<RingExtent> checked_extent(std::uint32_t start_untrusted,
+                                                       std::uint32_t wrap_end_untrusted,
+                                                       std::uint32_t committed_untrusted,
+                                                       std::uint32_t ring_size) noexcept;
+
+// Parses both parts of a ring (older, then newer) at `ring` (ring_size bytes).
+template <typename OnRecord>
+ParseResult parse_ring(const unsigned char* ring, const RingExtent& extent, std::uint32_t max_message_size,
+                       OnRecord&& on_record) {
+  ParseResult older = parse_records({ring + extent.older_begin, extent.older_end - extent.older_begin},
+                                    max_message_size, on_record);
+  if (!older.ok) return older;
+  ParseResult newer = parse_records({ring, extent.newer_end}, max_message_size, on_record);
+  newer.records += older.records;
+  return newer;
+}
+
 // ---------------------------------------------------------------------------
 
 template <typename OnRecord>
