@@ -14,10 +14,13 @@
 //                             session with 'preroll_bench:*' enabled, else it
 //                             reports an error instead of timing a disabled
 //                             tracepoint)
-//   BM_preroll_swap_emit_32   the emit that fills a ring and swaps it, timed
-//                             on its own (see the function's comment)
+//   BM_preroll_ring_swap_32   what full rings cost beyond their events
+//                             (hand-over, or wrap and eviction), from emits
+//                             timed in chunks of 64 (see its comment)
+//   BM_doorbell_sendmsg       the doorbell a hand-over sends, alone: sendmsg
+//                             to a Unix socket whose reader sleeps in poll()
 //
-// Each runs with 1 and 2 threads (the swap one with 1). With 2 threads
+// Each runs with 1 and 2 threads (the last two with 1). With 2 threads
 // Google Benchmark reports real_time = wall time / (events of both threads)
 // and cpu_time = each thread's CPU time / its own events, i.e. the
 // per-thread cost. bench/run_emit_bench.sh runs it the way bench/RESULTS.md
@@ -30,8 +33,11 @@
 // reported with BM_preroll_* say how often: no_spare_pct). With PREROLL_SOCKET
 // naming a running prerolld, rings are handed over and recycled.
 #include <benchmark/benchmark.h>
+#include <poll.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -39,6 +45,7 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -164,123 +171,171 @@ void BM_preroll_emit_32(benchmark::State& state) {
 }
 BENCHMARK(BM_preroll_emit_32)->Threads(1)->Threads(2);
 
-// The ring swap, measured on its own. Each iteration writes exactly one
-// ring's worth of events (the number is measured, not assumed: events
-// between two swaps of this thread's lane) and times two of them
-// individually with a clock_gettime pair: an ordinary emit in the middle of
-// the ring and the emit that finds the ring full, swaps it and writes its
-// event into the new ring. A swap either hands the ring over (a spare ring
-// was in the free queue: submit, activate the spare, doorbell to the daemon =
-// one sendmsg) or, with no spare (no daemon, or a daemon behind), overwrites
-// the ring in place. The reported time is the swapping emit (manual time);
-// counters:
-//   plain_ns        the ordinary emit timed the same way (timer included)
-//   swap_ns         swapping emit − plain emit: the extra cost of a swap,
-//                   timer overhead cancelled, mean over all swaps
-//   handover_ns     the same, mean over the swaps that handed the ring over
-//   handover_p50_ns the same, median of those swaps (the mean is pulled up
-//                   by the swaps during which the thread lost its CPU)
-//   overwrite_ns    the same, mean over the swaps that overwrote in place
-//                   (each 0 when no swap of that kind happened: see
-//                   no_spare_pct)
-//   ctxsw_per_swap  context switches of the emitting thread per iteration
-//                   (getrusage: voluntary + involuntary), i.e. how often a
-//                   swap, or anything else, took the CPU away from it
-// The other events of the ring are written untimed, at full speed, so the
-// swapping emit sees the caches as a real one does.
-void BM_preroll_swap_emit_32(benchmark::State& state) {
-  auto emit = [] { preroll_emit_n(PREROLL_INFO, nullptr, 0, kMessage, 32); };
-  // Emits until one of them swaps; returns how many it took. Afterwards the
-  // new ring holds exactly one event.
-  auto emit_until_swap = [&](std::uint64_t limit) {
-    const std::uint64_t s0 = swaps(read_counters());
-    std::uint64_t n = 0;
-    do {
-      emit();
-      ++n;
-    } while (swaps(read_counters()) == s0 && n < limit);
-    return n;
+// What a full ring costs beyond its events. When the next record does not
+// fit, the emit calls make_room(): with a spare ring it hands the full ring
+// over (submit, activate the spare, doorbell = one sendmsg to the daemon);
+// without one (no daemon, or a daemon behind) it wraps to the ring's start
+// and evicts the oldest records, an eighth of the ring at a time, so a ring
+// cycle then holds one wrap and several evictions. With a daemon the two
+// mix: a spare that comes back mid-cycle is taken at the next make_room.
+//
+// Events are written in chunks of 64, each chunk timed with a clock_gettime
+// pair (its calibrated cost subtracted) and classified, from the library's
+// counters read between chunks (untimed), by the make_room work it held:
+// none, a hand-over, a wrap, or evictions only. One iteration = one chunk;
+// its manual time is the chunk's time / 64, so the reported time is ns per
+// event, make_room work included. Counters:
+//   plain_ns               per event, chunks without make_room
+//   overhead_per_event_ns  per event, all chunks − plain_ns: make_room
+//                          work amortised over all events
+//   handover_ns            chunks with a hand-over: chunk − 64 × plain_ns
+//                          (mean), i.e. the extra cost of one hand-over...
+//   handover_p50_ns        ...and its median
+//   wrap_ns                the same for chunks with a wrap (no spare ring)
+//   evict_ns               the same for chunks with evictions only
+//   handover_per_kev, wrap_per_kev, evict_per_kev  how many of each per
+//                          1000 events
+//   ctxsw_per_handover     context switches of this thread (getrusage) per
+//                          hand-over (0 without hand-overs)
+//   faults_per_kev         page faults of the process per 1000 events
+void BM_preroll_ring_swap_32(benchmark::State& state) {
+  using Clock = std::chrono::steady_clock;
+  constexpr int kChunk = 64;
+  auto ns = [](Clock::time_point a, Clock::time_point b) {
+    return std::chrono::duration<double, std::nano>(b - a).count();
   };
-  emit();  // claims the lane if this thread has none yet
-  const std::uint64_t limit = 16 * kRingBytes;  // > events in any ring of PREROLL_RING_SIZE ≤ 1 MiB
-  emit_until_swap(limit);
-  const std::uint64_t per_ring = emit_until_swap(limit);  // events a ring holds, then one swaps
-  if (per_ring < 4 || per_ring >= limit) {
-    state.SkipWithError("could not observe ring swaps (capture disabled?)");
-    return;
+  double timer_ns = 0;
+  constexpr int kTimerSamples = 10000;
+  for (int i = 0; i < kTimerSamples; ++i) {
+    const auto a = Clock::now();
+    const auto b = Clock::now();
+    timer_ns += ns(a, b);
   }
+  timer_ns /= kTimerSamples;
+
+  preroll_emit_n(PREROLL_INFO, nullptr, 0, kMessage, 32);  // claims the lane if this thread has none yet
   const preroll_counters before = read_counters();
-  const std::uint64_t mid = per_ring / 2;
-  double plain_total_ns = 0;
-  double swap_total_ns = 0;
-  double handover_total_ns = 0;
-  double overwrite_total_ns = 0;
-  std::uint64_t handovers = 0;
-  std::uint64_t overwrites = 0;
-  std::uint64_t no_spare_seen = before.swaps_without_spare;
-  std::vector<double> handover_ns;
-  handover_ns.reserve(static_cast<std::size_t>(state.max_iterations));
+  preroll_counters last = before;
+  double plain_total = 0, all_total = 0;
+  std::uint64_t plain_chunks = 0, handovers = 0, wraps = 0, evicts = 0;
+  std::vector<double> handover_each, wrap_each, evict_each;
+  handover_each.reserve(4096);
+  wrap_each.reserve(4096);
+  evict_each.reserve(16384);
   rusage ru0{};
   getrusage(RUSAGE_THREAD, &ru0);
   for (auto _ : state) {
-    // The ring holds 1 event: per_ring − 1 more fit, the next one swaps.
-    for (std::uint64_t i = 1; i < per_ring; ++i) {
-      if (i == mid) {
-        const auto t0 = std::chrono::steady_clock::now();
-        emit();
-        const auto t1 = std::chrono::steady_clock::now();
-        plain_total_ns += std::chrono::duration<double, std::nano>(t1 - t0).count();
-      } else {
-        emit();
-      }
-    }
-    const auto t0 = std::chrono::steady_clock::now();
-    emit();
-    const auto t1 = std::chrono::steady_clock::now();
-    const double ns = std::chrono::duration<double, std::nano>(t1 - t0).count();
-    swap_total_ns += ns;
-    state.SetIterationTime(ns * 1e-9);
-    // Which kind of swap it was (untimed).
-    const std::uint64_t no_spare = read_counters().swaps_without_spare;
-    if (no_spare != no_spare_seen) {
-      overwrite_total_ns += ns;
-      ++overwrites;
-    } else {
-      handover_total_ns += ns;
+    const auto t0 = Clock::now();
+    for (int i = 0; i < kChunk; ++i) preroll_emit_n(PREROLL_INFO, nullptr, 0, kMessage, 32);
+    const auto t1 = Clock::now();
+    const double t = ns(t0, t1) - timer_ns;
+    state.SetIterationTime(t / kChunk * 1e-9);
+    all_total += t;
+    const preroll_counters now = read_counters();
+    if (now.ring_swaps != last.ring_swaps) {
+      handover_each.push_back(t);
       ++handovers;
-      handover_ns.push_back(ns);
+    } else if (now.swaps_without_spare != last.swaps_without_spare) {
+      wrap_each.push_back(t);
+      ++wraps;
+    } else if (now.events_overwritten != last.events_overwritten) {
+      evict_each.push_back(t);
+      ++evicts;
+    } else {
+      plain_total += t;
+      ++plain_chunks;
     }
-    no_spare_seen = no_spare;
+    last = now;
   }
   rusage ru1{};
   getrusage(RUSAGE_THREAD, &ru1);
   const double iters = static_cast<double>(state.iterations());
-  state.counters["ctxsw_per_swap"] =
-      static_cast<double>((ru1.ru_nvcsw - ru0.ru_nvcsw) + (ru1.ru_nivcsw - ru0.ru_nivcsw)) / iters;
-  const double plain = plain_total_ns / iters;
+  const double events = iters * kChunk;
+  const double plain = plain_chunks != 0 ? plain_total / static_cast<double>(plain_chunks) / kChunk : 0.0;
+  // Extra cost of a chunk over 64 plain events: mean, and median.
+  auto extra_mean = [&](const std::vector<double>& v) {
+    if (v.empty()) return 0.0;
+    double sum = 0;
+    for (double x : v) sum += x;
+    return sum / static_cast<double>(v.size()) - plain * kChunk;
+  };
+  auto extra_median = [&](std::vector<double> v) {
+    if (v.empty()) return 0.0;
+    auto mid = v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2);
+    std::nth_element(v.begin(), mid, v.end());
+    return *mid - plain * kChunk;
+  };
   state.counters["plain_ns"] = plain;
-  state.counters["swap_ns"] = swap_total_ns / iters - plain;
-  state.counters["handover_ns"] = handovers != 0 ? handover_total_ns / static_cast<double>(handovers) - plain : 0.0;
-  double p50 = 0;
-  if (!handover_ns.empty()) {
-    auto mid_it = handover_ns.begin() + static_cast<std::ptrdiff_t>(handover_ns.size() / 2);
-    std::nth_element(handover_ns.begin(), mid_it, handover_ns.end());
-    p50 = *mid_it - plain;
-  }
-  state.counters["handover_p50_ns"] = p50;
-  state.counters["overwrite_ns"] = overwrites != 0 ? overwrite_total_ns / static_cast<double>(overwrites) - plain : 0.0;
-  state.counters["ev_per_ring"] = static_cast<double>(per_ring);
-  const preroll_counters after = read_counters();
-  report_preroll(state, before, iters * static_cast<double>(per_ring));
-  if (swaps(after) - swaps(before) != static_cast<std::uint64_t>(state.iterations())) {
-    const std::string msg = "expected one swap per iteration, saw " + std::to_string(swaps(after) - swaps(before)) +
-                            " in " + std::to_string(state.iterations());
-    state.SkipWithError(msg.c_str());
-  }
+  state.counters["overhead_per_event_ns"] = all_total / events - plain;
+  state.counters["handover_ns"] = extra_mean(handover_each);
+  state.counters["handover_p50_ns"] = extra_median(handover_each);
+  state.counters["wrap_ns"] = extra_mean(wrap_each);
+  state.counters["evict_ns"] = extra_mean(evict_each);
+  state.counters["handover_per_kev"] = 1000.0 * static_cast<double>(handovers) / events;
+  state.counters["wrap_per_kev"] = 1000.0 * static_cast<double>(wraps) / events;
+  state.counters["evict_per_kev"] = 1000.0 * static_cast<double>(evicts) / events;
+  state.counters["ctxsw_per_handover"] =
+      handovers != 0 ? static_cast<double>((ru1.ru_nvcsw - ru0.ru_nvcsw) + (ru1.ru_nivcsw - ru0.ru_nivcsw)) /
+                           static_cast<double>(handovers)
+                     : 0.0;
+  state.counters["faults_per_kev"] =
+      1000.0 * static_cast<double>((ru1.ru_minflt - ru0.ru_minflt) + (ru1.ru_majflt - ru0.ru_majflt)) / events;
+  state.counters["timer_ns"] = timer_ns;
+  report_preroll(state, before, events);
 }
-// Fixed iteration count: each iteration also writes a whole ring untimed
-// (~1365 events), which the manual time does not see.
-BENCHMARK(BM_preroll_swap_emit_32)->UseManualTime()->Iterations(20000);
+// 300000 chunks of 64 events: ~19 M events, several hundred rings.
+BENCHMARK(BM_preroll_ring_swap_32)->UseManualTime()->Iterations(300000);
+
+// What the doorbell of a hand-over costs by itself: one non-blocking 8-byte
+// sendmsg on a SOCK_SEQPACKET Unix socket whose reader sleeps in poll(), as
+// prerolld's does, so that each send wakes it. Between sends (untimed) the
+// sender waits until the reader has taken the message and 20 µs more, so the
+// reader is asleep again: one doorbell per ring, as when rings fill every
+// ~20 µs. Manual time: the sendmsg call alone.
+void BM_doorbell_sendmsg(benchmark::State& state) {
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
+    state.SkipWithError("socketpair failed");
+    return;
+  }
+  std::atomic<std::uint64_t> received{0};
+  std::atomic<bool> stop{false};
+  std::thread reader([&] {
+    char buf[64];
+    while (!stop.load(std::memory_order_relaxed)) {
+      pollfd p{sv[1], POLLIN, 0};
+      if (poll(&p, 1, 100) <= 0) continue;
+      while (recv(sv[1], buf, sizeof buf, MSG_DONTWAIT) > 0) received.fetch_add(1, std::memory_order_release);
+    }
+  });
+  const std::uint64_t msg = 42;
+  std::uint64_t sent = 0;
+  for (auto _ : state) {
+    iovec iov{const_cast<std::uint64_t*>(&msg), sizeof msg};
+    msghdr mh{};
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    const auto t0 = std::chrono::steady_clock::now();
+    const ssize_t n = sendmsg(sv[0], &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+    const auto t1 = std::chrono::steady_clock::now();
+    state.SetIterationTime(std::chrono::duration<double>(t1 - t0).count());
+    if (n != static_cast<ssize_t>(sizeof msg)) {
+      state.SkipWithError("sendmsg failed");
+      break;
+    }
+    ++sent;
+    while (received.load(std::memory_order_acquire) < sent) {
+    }
+    const std::uint64_t until = monotonic_ns() + 20000;
+    while (monotonic_ns() < until) {
+    }
+  }
+  stop.store(true);
+  reader.join();
+  close(sv[0]);
+  close(sv[1]);
+}
+BENCHMARK(BM_doorbell_sendmsg)->UseManualTime()->Iterations(20000);
 
 // ------------------------------------------------------------------- LTTng
 

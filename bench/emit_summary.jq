@@ -18,7 +18,8 @@ def ratio(a; b): if a == null or b == null or b == 0 then null else a / b end;
   def c1(b): m(b + "/threads:1").cpu_time;
   def c2(b): m(b + "/threads:2").cpu_time;
   def w2(b): m(b + "/threads:2").real_time;
-  m("BM_preroll_swap_emit_32/iterations:20000/manual_time") as $swap
+  m("BM_preroll_ring_swap_32/iterations:300000/manual_time") as $swap
+| m("BM_doorbell_sendmsg/iterations:20000/manual_time") as $bell
 | (first($med[].repetitions) // 0) as $reps
 | [
   "### Run `\($run)`: medians of \($reps) repetitions, ns per event",
@@ -33,21 +34,27 @@ def ratio(a; b): if a == null or b == null or b == 0 then null else a / b end;
   ( m("BM_preroll_emit_32/threads:1") as $e1 | m("BM_preroll_emit_32/threads:2") as $e2
     | "preroll counters during the emit runs (median): 1 thread: \($e1.ev_per_swap | fmt(0)) events per ring swap, \($e1.no_spare_pct | fmt(1)) % of swaps without a spare ring (ring overwritten in place), daemon connected: \($e1.daemon); 2 threads: \($e2.ev_per_swap | fmt(0)) events per swap, \($e2.no_spare_pct | fmt(1)) % without spare." ),
   "",
-  "Ratios (medians, 1 thread, real time):",
+  "Ratios (medians of CPU time per event, which leaves out time the thread spent off its core; 1 thread unless said):",
   "",
   "| ratio | value |",
   "|---|---:|",
-  "| preroll emit / ideal append (rdtsc) | \(ratio(t1("BM_preroll_emit_32"); t1("BM_ideal_append_rdtsc")) | fmt(2)) |",
-  "| preroll emit / ideal append (clock_gettime) | \(ratio(t1("BM_preroll_emit_32"); t1("BM_ideal_append_clock")) | fmt(2)) |",
-  "| preroll emit / LTTng tracepoint | \(ratio(t1("BM_preroll_emit_32"); t1("BM_lttng_tracepoint_32")) | fmt(3)) |",
-  "| LTTng tracepoint / preroll emit | \(ratio(t1("BM_lttng_tracepoint_32"); t1("BM_preroll_emit_32")) | fmt(1)) |",
+  "| preroll emit / ideal append (rdtsc) | \(ratio(c1("BM_preroll_emit_32"); c1("BM_ideal_append_rdtsc")) | fmt(2)) |",
+  "| preroll emit / ideal append (clock_gettime) | \(ratio(c1("BM_preroll_emit_32"); c1("BM_ideal_append_clock")) | fmt(2)) |",
+  "| preroll emit / LTTng tracepoint | \(ratio(c1("BM_preroll_emit_32"); c1("BM_lttng_tracepoint_32")) | fmt(3)) |",
+  "| LTTng tracepoint / preroll emit | \(ratio(c1("BM_lttng_tracepoint_32"); c1("BM_preroll_emit_32")) | fmt(1)) |",
   "| preroll emit, 2 threads per thread / 1 thread (cpu) | \(ratio(c2("BM_preroll_emit_32"); c1("BM_preroll_emit_32")) | fmt(2)) |",
   "| LTTng, 2 threads per thread / 1 thread (cpu) | \(ratio(c2("BM_lttng_tracepoint_32"); c1("BM_lttng_tracepoint_32")) | fmt(2)) |",
   "",
-  ( if $swap == null then "Ring swap: not measured." else
-      ((1 - $swap.no_spare_pct / 100) as $hand_frac
-      | "Ring swap (`BM_preroll_swap_emit_32`, medians): the swapping emit takes \($swap.real_time | fmt(1)) ns, an ordinary emit \($swap.plain_ns | fmt(1)) ns, each timed alone with a clock_gettime pair, so **a swap costs \($swap.swap_ns | fmt(1)) ns** more than an ordinary emit on average; with \($swap.ev_per_ring | fmt(0)) events per ring that is \(ratio($swap.swap_ns; $swap.ev_per_ring) | fmt(3)) ns per event amortised. \($swap.no_spare_pct | fmt(1)) % of the swaps found no spare ring and overwrote in place (extra cost \($swap.overwrite_ns | fmt(1)) ns)" + (if $hand_frac >= 0.01 then "; the others handed the ring over to the daemon (extra cost: mean \($swap.handover_ns | fmt(0)) ns, median \($swap.handover_p50_ns | fmt(0)) ns; context switches of the emitting thread per hand-over: \($swap.ctxsw_per_swap / $hand_frac | fmt(2)))." else "." end)
-      )
+  ( if $swap == null then "Ring swaps: not measured." else
+      "Ring swaps (`BM_preroll_ring_swap_32`, medians; 1 thread, emits timed in chunks of 64): \($swap.real_time | fmt(1)) ns per event in all = \($swap.plain_ns | fmt(1)) ns for an emit that makes no room + **\($swap.overhead_per_event_ns | fmt(2)) ns amortised make_room work**. Per 1000 events: \($swap.handover_per_kev | fmt(3)) hand-overs to the daemon"
+      + (if $swap.handover_per_kev >= 0.01 then " (+\($swap.handover_ns | fmt(0)) ns each, median \($swap.handover_p50_ns | fmt(0)) ns; \($swap.ctxsw_per_handover | fmt(2)) context switches per hand-over)" else "" end)
+      + ", \($swap.wrap_per_kev | fmt(3)) wraps without a spare ring"
+      + (if $swap.wrap_per_kev >= 0.01 then " (+\($swap.wrap_ns | fmt(0)) ns each)" else "" end)
+      + ", \($swap.evict_per_kev | fmt(3)) chunks with evictions only"
+      + (if $swap.evict_per_kev >= 0.01 then " (+\($swap.evict_ns | fmt(0)) ns each)" else "" end)
+      + "; page faults per 1000 events: \($swap.faults_per_kev | fmt(3))."
     end ),
+  ( if $bell == null then empty else
+      "", "Doorbell alone (`BM_doorbell_sendmsg`, median): a non-blocking 8-byte sendmsg that wakes a reader asleep in poll() takes \($bell.real_time | fmt(0)) ns (the part of a hand-over that is the system call and the wake-up)." end ),
   ( if ($errors | length) > 0 then "", "Errors (runs not measured):", "", ($errors[] | "- " + .) else empty end )
 ] | .[]

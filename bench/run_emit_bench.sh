@@ -28,11 +28,14 @@
 #
 # Environment: OUT_DIR (default BUILD_DIR/bench-results), REPETITIONS (10),
 # MIN_TIME (seconds per repetition, 0.5), JOBS (build parallelism, nproc),
-# LTTNG=0 to leave LTTng out, SYSCALL_CHECK=0 to skip step 4.
+# LTTNG=0 to leave LTTng out, SYSCALL_CHECK=0 to skip step 4,
+# UPDATE_RESULTS=1 to replace the generated section of bench/RESULTS.md
+# (between its "run_emit_bench.sh: begin/end" markers) with summary.md.
 set -euo pipefail
 # shellcheck source=bench/common.sh
 . "$(dirname "$0")/common.sh"
 
+cmdline="$(for v in REPETITIONS MIN_TIME LTTNG SYSCALL_CHECK; do if [ -n "${!v:-}" ]; then printf '%s=%s ' "$v" "${!v}"; fi; done)bench/run_emit_bench.sh${1:+ $1}"
 build=${1:-$BENCH_REPO/build-bench}
 mkdir -p "$build"
 build=$(cd "$build" && pwd)
@@ -142,18 +145,21 @@ run_bench() {
   shift
   bench_log "run $label"
   echo "$label: load average before $(cut -d' ' -f1-3 /proc/loadavg)" >>"$out/load.txt"
-  env "$@" "$bench" \
-    --benchmark_filter="$filter" \
-    --benchmark_repetitions="$reps" \
-    --benchmark_min_time="$min_time" \
-    --benchmark_enable_random_interleaving=true \
-    --benchmark_display_aggregates_only=true \
-    --benchmark_out="$out/emit-$label.json" --benchmark_out_format=json \
-    | tee "$out/emit-$label.txt"
+  local args=(
+    --benchmark_filter="$filter"
+    --benchmark_repetitions="$reps"
+    --benchmark_min_time="$min_time"
+    --benchmark_enable_random_interleaving=true
+    --benchmark_display_aggregates_only=true
+    --benchmark_out="emit-$label.json" --benchmark_out_format=json
+  )
+  echo "$* BUILD_DIR/${bench#"$build"/} ${args[*]}" | sed "s|$tmp|\$TMP|g" >>"$out/commands.txt"
+  (cd "$out" && env "$@" "$bench" "${args[@]}") | tee "$out/emit-$label.txt"
   echo "$label: load average after  $(cut -d' ' -f1-3 /proc/loadavg)" >>"$out/load.txt"
 }
 : >"$out/lttng-check.txt"
 : >"$out/load.txt"
+: >"$out/commands.txt"
 
 # No daemon: a socket path where nothing listens (PREROLL_SOCKET set, so a
 # prerolld on the default path is not found either).
@@ -169,6 +175,7 @@ run_bench no-daemon-monotonic PREROLL_SOCKET="$tmp/no-daemon.sock" PREROLL_CLOCK
 mkdir -p "$tmp/atf"
 "$prerolld" --socket "$tmp/prerolld.sock" --output-dir "$tmp/atf" --log-level warn >"$out/prerolld.log" 2>&1 &
 prerolld_pid=$!
+echo "BUILD_DIR/daemon/prerolld --socket \$TMP/prerolld.sock --output-dir \$TMP/atf --log-level warn &" >>"$out/commands.txt"
 bench_wait_socket "$tmp/prerolld.sock" 10 || { bench_log "prerolld did not start (see $out/prerolld.log)"; exit 1; }
 since=$(date +%s.%N)
 run_bench with-daemon PREROLL_SOCKET="$tmp/prerolld.sock"
@@ -188,15 +195,25 @@ fi
 
 # ------------------------------------------------------------ syscall check
 if [ "${SYSCALL_CHECK:-1}" = 1 ]; then
-  "$BENCH_REPO/bench/run_syscall_check.sh" "$build" | tee "$out/syscalls.md"
+  bash "$BENCH_REPO/bench/run_syscall_check.sh" "$build" | tee "$out/syscalls.md"
 fi
 
 # ------------------------------------------------------------------ summary
 {
-  echo "### Machine"
+  echo "### Machine and source"
   echo
   echo '```'
   cat "$out/machine.txt"
+  echo '```'
+  echo
+  echo "### Commands"
+  echo
+  lttng_note="no LTTng session"
+  [ "$use_lttng" = 1 ] && lttng_note="an LTTng snapshot session with \`preroll_bench:*\` enabled around all three runs"
+  echo "\`$cmdline\` ran these in OUT_DIR (\$TMP: its temporary directory; $lttng_note):"
+  echo
+  echo '```'
+  cat "$out/commands.txt"
   echo '```'
   for label in no-daemon no-daemon-monotonic with-daemon; do
     echo
@@ -216,7 +233,26 @@ fi
     cat "$out/lttng-check.txt"
     echo '```'
   fi
+  if [ -s "$out/syscalls.md" ]; then
+    echo
+    cat "$out/syscalls.md"
+  fi
 } >"$out/summary.md"
 echo
 cat "$out/summary.md"
+
+# UPDATE_RESULTS=1: put the summary between the markers of bench/RESULTS.md.
+if [ "${UPDATE_RESULTS:-0}" = 1 ]; then
+  results=$BENCH_REPO/bench/RESULTS.md
+  if grep -q '^<!-- run_emit_bench.sh: begin -->$' "$results" && grep -q '^<!-- run_emit_bench.sh: end -->$' "$results"; then
+    awk -v f="$out/summary.md" '
+      /^<!-- run_emit_bench.sh: begin -->$/ { print; while ((getline line < f) > 0) print line; skip = 1; next }
+      /^<!-- run_emit_bench.sh: end -->$/ { skip = 0 }
+      !skip { print }' "$results" >"$tmp/RESULTS.md"
+    cp "$tmp/RESULTS.md" "$results"
+    bench_log "updated the generated section of $results (the interpretation is yours to update)"
+  else
+    bench_log "$results has no '<!-- run_emit_bench.sh: begin/end -->' markers: not updated"
+  fi
+fi
 bench_log "results in $out (summary.md, emit-*.json, emit-*.txt, syscalls.md)"

@@ -3,7 +3,8 @@
 # thread, strace -f -c) emitting 32-byte messages into a running prerolld,
 # for 1 M and 2 M events, next to the ring swaps it reports. The calls of
 # the second run minus those of the first, divided by the extra swaps, is the
-# number of calls per ring swap; divided by the extra events, per event.
+# number of calls per ring swap; divided by the extra events, per event. A
+# third run of 1 M events has no daemon to talk to (rings overwritten).
 #
 #   bench/run_syscall_check.sh [BUILD_DIR]      (default: build-bench in the repo)
 #

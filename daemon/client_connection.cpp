@@ -147,9 +147,9 @@ void ClientConnection::attach(const shm::wire::Hello& hello, int fd) {
   const auto& g = header.layout.geometry;
   spdlog::info("pid {} ({}) uid {} attached: {} lanes x {} rings x {} KiB", who.pid, who.process_name, who.uid,
                g.lane_count, g.rings_per_lane, g.ring_size / 1024);
+  const auto policy = ctx_.policy.load();
   session_ = std::make_shared<ClientSession>(ctx_.next_session_id++, who, std::move(mapping), std::move(header),
-                                             ctx_.policy->enabled(), ctx_.config.output_dir,
-                                             ctx_.policy->to_json());
+                                             ctx_.config.output_dir, policy->to_json());
   DaemonStats::add(ctx_.stats.clients_attached_total);
   DaemonStats::add(ctx_.stats.clients_current);
   // Rings filled before the daemon existed are pre-roll: drain them now.

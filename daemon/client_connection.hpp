@@ -27,7 +27,7 @@ struct ConnectionContext {
   const DaemonConfig& config;
   PersistenceWorker& worker;
   DaemonStats& stats;
-  std::shared_ptr<const MarkingPolicy> policy;
+  const PolicyHolder& policy;
   std::set<std::shared_ptr<ClientConnection>> connections;  // io thread only
   std::uint64_t next_session_id = 1;                        // io thread only
 };

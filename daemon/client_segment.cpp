@@ -14,8 +14,8 @@ namespace {
 constexpr std::uint32_t kMaxCorruptRingReports = 10;  // per client, then silent (still counted)
 }
 
-ClientSegment::ClientSegment(shm::MappedSegment mapping, shm::HeaderSnapshot header, bool marking_enabled)
-    : mapping_(std::move(mapping)), header_(std::move(header)), seg_(mapping_.data(), header_.layout) {
+ClientSegment::ClientSegment(shm::MappedSegment mapping, shm::HeaderSnapshot header, std::uint32_t pid)
+    : mapping_(std::move(mapping)), header_(std::move(header)), pid_(pid), seg_(mapping_.data(), header_.layout) {
   const auto& g = header_.layout.geometry;
   lanes_.resize(g.lane_count);
   for (std::uint32_t l = 0; l < g.lane_count; ++l) {
@@ -24,7 +24,6 @@ ClientSegment::ClientSegment(shm::MappedSegment mapping, shm::HeaderSnapshot hea
     // initial fill, or a previous daemon's last state after a restart.
     lanes_[l].submit = SubmitConsumer(&lc.submit_queue);
     lanes_[l].free = FreeProducer(&lc.free_queue);
-    lanes_[l].selector = WindowSelector(marking_enabled);
   }
   scratch_.events.reserve(g.ring_size / 16);
   copy_.resize(g.ring_size);
@@ -89,13 +88,13 @@ void ClientSegment::decide_and_return(std::uint32_t lane, std::uint32_t ring, Wi
     DaemonStats::add(stats.rings_corrupt);
     if (stats.rings_corrupt.load(std::memory_order_relaxed) <= kMaxCorruptRingReports)
       spdlog::warn("pid {}: lane {} ring {}: impossible start/wrap/committed offsets; ring skipped",
-                   header_.pid_untrusted, lane, ring);
+                   pid_, lane, ring);
   } else {
     DaemonStats::add(stats.bytes_seen, extent->bytes());
     if (extent->bytes() == 0) {
       DaemonStats::add(stats.windows_discarded);
     } else if (scan(lane, ring, seg_.ring_data(lane, ring), *extent, ctx)) {
-      const Decision d = ls.selector.on_window();
+      const Decision d = ls.selector.on_window(ctx.policy.enabled());
       if (d.persist) {
         persist_scanned(sink, d.reason, stats);
       } else {
@@ -115,7 +114,7 @@ void ClientSegment::reclaim_held_rings(WindowSink& sink, const DrainContext& ctx
       if (seg_.ring_header(l, r).state.load(std::memory_order_relaxed) !=
           static_cast<std::uint32_t>(shm::RingState::held))
         continue;
-      spdlog::debug("pid {}: lane {} ring {} was held by a previous daemon; reclaimed", header_.pid_untrusted, l, r);
+      spdlog::debug("pid {}: lane {} ring {} was held by a previous daemon; reclaimed", pid_, l, r);
       decide_and_return(l, r, sink, ctx);
     }
   }
@@ -146,10 +145,6 @@ bool ClientSegment::scan(std::uint32_t lane, std::uint32_t ring, const unsigned 
   w.meta.ring_sequence = hdr.sequence.load(std::memory_order_relaxed);
   w.meta.lost_events_before = hdr.overwritten_events.load(std::memory_order_relaxed);
   w.meta.lost_bytes_before = hdr.overwritten_bytes.load(std::memory_order_relaxed);
-  counts_.reset(policy.patterns().size());
-  std::uint32_t marked = 0;
-  const bool marking = policy.enabled();
-
   const shm::ParseResult r =
       shm::parse_ring(bytes, extent, header_.layout.geometry.max_message_size, [&](const shm::RecordView& rec) {
         atf::EventView ev;
@@ -159,21 +154,20 @@ bool ClientSegment::scan(std::uint32_t lane, std::uint32_t ring, const unsigned 
         ev.flags = rec.flags;
         ev.name = rec.name;
         ev.message = rec.message;
-        if (marking) {
-          const bool client_marked = (rec.flags & shm::event_flag::client_marked) != 0;
-          const bool policy_hit = policy.match(rec.name, rec.message, counts_) || policy.level_marks(rec.level);
-          if (policy_hit) ev.flags |= atf::event_flags::policy_marked;
-          if (policy_hit || client_marked) {
-            if (marked++ == 0) w.meta.first_marked_ns = ev.timestamp_ns;
-          }
-        }
         w.events.push_back(ev);
       });
   if (!r.ok) {
     DaemonStats::add(stats.rings_corrupt);
     if (stats.rings_corrupt.load(std::memory_order_relaxed) <= kMaxCorruptRingReports)
-      spdlog::warn("pid {}: lane {} ring {}: {}; ring skipped", header_.pid_untrusted, lane, ring, r.error);
+      spdlog::warn("pid {}: lane {} ring {}: {}; ring skipped", pid_, lane, ring, r.error);
     return false;
+  }
+  counts_.clear();
+  if (policy.enabled()) mark_events(policy, ctx.scratch);
+  std::uint32_t marked = 0;
+  for (const atf::EventView& ev : w.events) {
+    if ((ev.flags & (atf::event_flags::policy_marked | atf::event_flags::client_marked)) == 0) continue;
+    if (marked++ == 0) w.meta.first_marked_ns = ev.timestamp_ns;
   }
   w.meta.event_count = static_cast<std::uint32_t>(w.events.size());
   w.meta.marked_count = marked;
@@ -181,12 +175,43 @@ bool ClientSegment::scan(std::uint32_t lane, std::uint32_t ring, const unsigned 
     w.meta.start_ns = w.events.front().timestamp_ns;
     w.meta.end_ns = w.events.back().timestamp_ns;
   }
-  for (std::uint32_t id = 0; id < counts_.hits.size(); ++id)
-    if (counts_.hits[id] != 0) w.meta.patterns.push_back({id, counts_.hits[id]});
+  for (std::uint32_t id = 0; id < counts_.size(); ++id)
+    if (counts_[id] != 0) w.meta.patterns.push_back({id, counts_[id]});
   DaemonStats::add(stats.events_seen, w.events.size());
   DaemonStats::add(stats.events_marked, marked);
   if (marked != 0) lanes_[lane].selector.note_marked();
   return true;
+}
+
+void ClientSegment::mark_events(const MarkingPolicy& policy, PatternMatcher::Scratch* scratch) {
+  auto& events = scratch_.events;
+  counts_.assign(policy.pattern_count(), 0);
+  for (atf::EventView& ev : events)
+    if (policy.level_marks(ev.level)) ev.flags |= atf::event_flags::policy_marked;
+  const PatternMatcher* matcher = policy.matcher();
+  if (matcher == nullptr || scratch == nullptr || events.empty()) return;
+  texts_.clear();
+  for (const atf::EventView& ev : events) texts_.push_back({ev.name, ev.message});
+  hits_.clear();
+  matcher->match_events(texts_, *scratch, hits_);
+  // Hits come ordered by event then pattern: one pass applies the count
+  // conditions in event order and books each pattern's marking hits.
+  last_hit_.assign(policy.pattern_count(), ~0u);
+  for (const PatternHit& h : hits_) {
+    if (h.event_index >= events.size() || h.pattern_id >= counts_.size()) continue;
+    atf::EventView& ev = events[h.event_index];
+    if (!count_conditions_.on_match(policy, h.pattern_id, ev.timestamp_ns)) continue;
+    ev.flags |= atf::event_flags::policy_marked;
+    ++counts_[h.pattern_id];
+    last_hit_[h.pattern_id] = h.event_index;
+  }
+  PatternStats& stats = policy.stats();
+  for (std::uint32_t id = 0; id < counts_.size(); ++id) {
+    if (counts_[id] == 0) continue;
+    stats.add_hits(id, counts_[id]);
+    const atf::EventView& ev = events[last_hit_[id]];
+    stats.set_last(id, {ev.timestamp_ns, pid_, std::string(ev.message.substr(0, 120))});
+  }
 }
 
 void ClientSegment::persist_scanned(WindowSink& sink, atf::KeepReason reason, DaemonStats& stats) {
@@ -253,7 +278,7 @@ void ClientSegment::finalize(WindowSink& sink, const DrainContext& ctx, atf::Kee
     DaemonStats::add(stats.windows_seen);
     DaemonStats::add(stats.bytes_seen, extent->bytes());
     if (!scan(l, ring, copy_.data(), *extent, ctx)) continue;
-    const Decision d = lanes_[l].selector.on_final(reason);
+    const Decision d = lanes_[l].selector.on_final(reason, ctx.policy.enabled());
     if (d.persist) {
       persist_scanned(sink, d.reason, stats);
     } else {

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "count_conditions.hpp"
 #include "daemon_stats.hpp"
 #include "marking_policy.hpp"
 #include "preroll/atf/types.hpp"
@@ -31,6 +32,7 @@ class TscClock;
 // to update, and the TSC conversion. All owned by the persistence worker.
 struct DrainContext {
   const MarkingPolicy& policy;
+  PatternMatcher::Scratch* scratch;  // for policy.matcher(); null when it has none
   DaemonStats& stats;
   const TscClock& clock;
 };
@@ -38,7 +40,7 @@ struct DrainContext {
 class ClientSegment {
  public:
   // Takes a mapping whose header has been snapshot and validated.
-  ClientSegment(shm::MappedSegment mapping, shm::HeaderSnapshot header, bool marking_enabled);
+  ClientSegment(shm::MappedSegment mapping, shm::HeaderSnapshot header, std::uint32_t pid);
 
   // Drains every lane's submit queue: decides per window, persists or
   // discards, hands the ring back, and frees lanes whose thread exited.
@@ -81,6 +83,9 @@ class ClientSegment {
             const DrainContext& ctx);
   [[nodiscard]] std::optional<shm::RingExtent> extent_of(std::uint32_t lane, std::uint32_t ring) const noexcept;
   [[nodiscard]] std::uint64_t to_monotonic_ns(std::uint64_t raw, const TscClock& clock) const noexcept;
+  // Sets policy_marked on the scanned window's events (level, patterns with
+  // their count conditions) and books pattern hits.
+  void mark_events(const MarkingPolicy& policy, PatternMatcher::Scratch* scratch);
   void persist_scanned(WindowSink& sink, atf::KeepReason reason, DaemonStats& stats);
   void give_back(std::uint32_t lane, std::uint32_t ring);
   void maybe_free_lane(std::uint32_t lane);
@@ -88,13 +93,18 @@ class ClientSegment {
 
   shm::MappedSegment mapping_;
   shm::HeaderSnapshot header_;
+  std::uint32_t pid_;  // from SO_PEERCRED, for reports
   shm::SegmentRef seg_;
   std::vector<LaneState> lanes_;
   std::string fault_;
   bool reclaimed_ = false;
   // Reused per window: no allocation per window in the steady state.
   ScannedWindow scratch_;
-  PatternCounts counts_;
+  std::vector<std::uint32_t> counts_;        // per pattern, this window
+  std::vector<EventText> texts_;             // the window's events for the matcher
+  std::vector<PatternHit> hits_;
+  std::vector<std::uint32_t> last_hit_;      // per pattern: event index of its last marking hit
+  CountConditions count_conditions_;
   std::vector<unsigned char> copy_;  // for reading active rings
 };
 

@@ -15,10 +15,10 @@ namespace preroll::daemon {
 
 struct ClientSession {
   ClientSession(std::uint64_t id_, ClientIdentity who, shm::MappedSegment mapping, shm::HeaderSnapshot header,
-                bool marking, const std::filesystem::path& output_dir, std::string policy_json)
+                const std::filesystem::path& output_dir, std::string policy_json)
       : id(id_),
         identity(who),
-        segment(std::move(mapping), std::move(header), marking),
+        segment(std::move(mapping), std::move(header), who.pid),
         sink(output_dir, std::move(who), std::move(policy_json)) {}
 
   const std::uint64_t id;  // daemon-local, 1.. in attach order

@@ -3,7 +3,10 @@
 #include <unistd.h>
 
 #include <boost/program_options.hpp>
+#include <cmath>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <sstream>
 
 #include "preroll/shm/paths.hpp"
@@ -21,34 +24,145 @@ std::string default_output_dir() {
   return "/tmp/preroll-" + std::to_string(::geteuid()) + "/state";
 }
 
-ParseOutcome parse_command_line(int argc, const char* const argv[]) {
-  ParseOutcome out;
-  DaemonConfig cfg;
-  std::string marking = "on";
-  std::string trigger_level = "error";
-  po::options_description desc("prerolld options");
+std::optional<int> parse_level(const std::string& s) {
+  static const char* const names[] = {"trace", "debug", "info", "warn", "error", "fatal"};
+  if (s == "none") return -1;
+  for (int i = 0; i < 6; ++i)
+    if (s == names[i]) return i;
+  return std::nullopt;
+}
+
+namespace {
+
+// Options shared by the command line and the config file.
+po::options_description file_options() {
+  po::options_description d("Options (command line or config file)");
   // clang-format off
-  desc.add_options()
-    ("help,h", "print this help and exit")
-    ("version", "print the version and exit")
-    ("socket", po::value(&cfg.socket_path), "registration socket path (default: /run/preroll/prerolld.sock as root, "
-                                            "$XDG_RUNTIME_DIR/preroll/prerolld.sock otherwise)")
-    ("output-dir", po::value(&cfg.output_dir), "directory for ATF files (default: /var/lib/preroll as root, "
-                                               "$XDG_STATE_HOME/preroll otherwise)")
-    ("trigger", po::value(&cfg.triggers)->composing(), "literal text that marks an event (repeatable)")
-    ("trigger-level", po::value(&trigger_level)->default_value("error"),
+  d.add_options()
+    ("socket", po::value<std::string>(), "registration socket path (default: /run/preroll/prerolld.sock as root, "
+                                         "$XDG_RUNTIME_DIR/preroll/prerolld.sock otherwise)")
+    ("output-dir", po::value<std::string>(), "directory for ATF files (default: /var/lib/preroll as root, "
+                                             "$XDG_STATE_HOME/preroll otherwise)")
+    ("trigger", po::value<std::vector<std::string>>(),
+        "pattern that marks an event (repeatable): literal text, 're:REGEX' (PCRE2), 'lit:TEXT' for a literal "
+        "that starts with 're:'")
+    ("min-count", po::value<std::vector<std::uint32_t>>(),
+        "the preceding --trigger marks only at its N-th match within --within seconds, per client")
+    ("within", po::value<std::vector<double>>(), "time span of the preceding --min-count, in seconds")
+    ("ignore-case", po::bool_switch(), "match every trigger case-insensitively")
+    ("trigger-field", po::value<std::string>()->default_value("any"), "where triggers look: name|message|any")
+    ("trigger-level", po::value<std::string>()->default_value("error"),
         "events at or above this level are marked: trace|debug|info|warn|error|fatal|none")
-    ("marking", po::value(&marking)->default_value("on"), "on: keep only windows with a marked event; "
-                                                          "off: keep every window")
-    ("log-level", po::value(&cfg.log_level)->default_value("info"), "trace|debug|info|warn|error|critical|off")
-    ("poll-interval-ms", po::value(&cfg.poll_interval_ms)->default_value(50),
+    ("strict-patterns", po::bool_switch(), "an invalid regex is a startup error instead of a literal fallback")
+    ("marking", po::value<std::string>()->default_value("on"),
+        "on: keep only windows with a marked event; off: keep every window")
+    ("log-level", po::value<std::string>()->default_value("info"), "trace|debug|info|warn|error|critical|off")
+    ("poll-interval-ms", po::value<std::uint32_t>()->default_value(50),
         "scan every client's lanes this often even without doorbells (1-10000)")
-    ("max-segment-size", po::value(&cfg.max_segment_size)->default_value(1ull << 30),
+    ("max-segment-size", po::value<std::uint64_t>()->default_value(1ull << 30),
         "refuse client segments larger than this many bytes");
   // clang-format on
+  return d;
+}
+
+po::options_description command_line_only() {
+  po::options_description d("Command line only");
+  // clang-format off
+  d.add_options()
+    ("help,h", "print this help and exit")
+    ("version", "print the version and exit")
+    ("config", po::value<std::string>(), "config file (default: /etc/preroll/prerolld.conf if it exists)")
+    ("check-config", "validate the configuration, print every problem, exit 0 or 1");
+  // clang-format on
+  return d;
+}
+
+// Walks options in the order given, attaching each --min-count/--within to
+// the --trigger before it.
+void collect_triggers(const std::vector<po::option>& opts, std::vector<TriggerSpec>& out,
+                      std::vector<std::string>& problems) {
+  for (const auto& o : opts) {
+    if (o.value.empty()) continue;
+    const std::string& v = o.value.front();
+    if (o.string_key == "trigger") {
+      TriggerSpec t;
+      if (v.rfind("re:", 0) == 0) {
+        t.kind = PatternKind::regex;
+        t.text = v.substr(3);
+      } else if (v.rfind("lit:", 0) == 0) {
+        t.text = v.substr(4);
+      } else {
+        t.text = v;
+      }
+      if (t.text.empty()) problems.push_back("--trigger '" + v + "': an empty pattern would match every event");
+      out.push_back(std::move(t));
+    } else if (o.string_key == "min-count" || o.string_key == "within") {
+      if (out.empty()) {
+        problems.push_back("--" + o.string_key + " " + v + ": must follow the --trigger it applies to");
+        continue;
+      }
+      char* end = nullptr;
+      if (o.string_key == "min-count") {
+        const unsigned long long n = std::strtoull(v.c_str(), &end, 10);
+        if (*end != '\0' || n < 1 || n > 1000000) {
+          problems.push_back("--min-count " + v + ": must be a whole number from 1 to 1000000");
+          continue;
+        }
+        out.back().min_count = static_cast<std::uint32_t>(n);
+      } else {
+        const double s = std::strtod(v.c_str(), &end);
+        if (*end != '\0' || !(s > 0) || s > 86400 * 7) {
+          problems.push_back("--within " + v + ": must be a number of seconds above 0 and at most a week");
+          continue;
+        }
+        out.back().within_ns = static_cast<std::uint64_t>(std::llround(s * 1e9));
+      }
+    }
+  }
+  for (const auto& t : out)
+    if ((t.min_count > 1) != (t.within_ns > 0))
+      problems.push_back("--trigger '" + t.text + "': --min-count and --within go together");
+}
+
+}  // namespace
+
+ParseOutcome parse_command_line(int argc, const char* const argv[], const std::string& default_config_file) {
+  ParseOutcome out;
+  DaemonConfig cfg;
+  for (int i = 0; i < argc; ++i) cfg.argv.emplace_back(argv[i]);
+  const po::options_description shared = file_options();
+  po::options_description all;
+  all.add(command_line_only()).add(shared);
+
   po::variables_map vm;
+  std::vector<TriggerSpec> cli_triggers, file_triggers;
+  std::vector<std::string> problems;
   try {
-    po::store(po::command_line_parser(argc, argv).options(desc).run(), vm);
+    const po::parsed_options cli = po::command_line_parser(argc, argv).options(all).run();
+    po::store(cli, vm);
+    collect_triggers(cli.options, cli_triggers, problems);
+    if (vm.count("help") == 0 && vm.count("version") == 0) {
+      std::string file;
+      if (vm.count("config")) {
+        file = vm["config"].as<std::string>();
+      } else if (!default_config_file.empty() && std::filesystem::exists(default_config_file)) {
+        file = default_config_file;
+      }
+      if (!file.empty()) {
+        std::ifstream in(file);
+        if (!in) {
+          out.exit_code = 1;
+          out.message = "prerolld: cannot read config file " + file;
+          return out;
+        }
+        // Stored after the command line: for single values the first store
+        // wins, so the command line does.
+        const po::parsed_options from_file = po::parse_config_file(in, shared, false);
+        po::store(from_file, vm);
+        collect_triggers(from_file.options, file_triggers, problems);
+        cfg.config_file = file;
+      }
+    }
     po::notify(vm);
   } catch (const po::error& e) {
     out.exit_code = 1;
@@ -59,7 +173,7 @@ ParseOutcome parse_command_line(int argc, const char* const argv[]) {
     std::ostringstream s;
     s << "Usage: prerolld [OPTIONS]\n\nThe preroll flight-recorder daemon: keeps only the trace windows around "
          "marked events.\n\n"
-      << desc;
+      << all;
     out.message = s.str();
     return out;
   }
@@ -67,33 +181,53 @@ ParseOutcome parse_command_line(int argc, const char* const argv[]) {
     out.message = "prerolld " PREROLL_VERSION;
     return out;
   }
-  auto fail = [&](const std::string& why) {
-    out.exit_code = 1;
-    out.message = "prerolld: " + why;
-    return out;
-  };
-  if (marking == "on") {
-    cfg.marking = true;
-  } else if (marking == "off") {
-    cfg.marking = false;
+
+  // The command line's triggers replace the file's (the command line wins).
+  cfg.policy.triggers = cli_triggers.empty() ? file_triggers : cli_triggers;
+  if (vm.count("socket")) cfg.socket_path = vm["socket"].as<std::string>();
+  if (vm.count("output-dir")) cfg.output_dir = vm["output-dir"].as<std::string>();
+  cfg.log_level = vm["log-level"].as<std::string>();
+  cfg.poll_interval_ms = vm["poll-interval-ms"].as<std::uint32_t>();
+  cfg.max_segment_size = vm["max-segment-size"].as<std::uint64_t>();
+  cfg.policy.ignore_case = vm["ignore-case"].as<bool>();
+  cfg.policy.strict_patterns = vm["strict-patterns"].as<bool>();
+  cfg.check_only = vm.count("check-config") != 0;
+
+  const std::string marking = vm["marking"].as<std::string>();
+  if (marking == "on" || marking == "off") {
+    cfg.policy.marking = marking == "on";
   } else {
-    return fail("--marking must be 'on' or 'off', not '" + marking + "'");
+    problems.push_back("--marking must be 'on' or 'off', not '" + marking + "'");
   }
-  static const char* const event_levels[] = {"trace", "debug", "info", "warn", "error", "fatal"};
-  cfg.trigger_level = -2;
-  if (trigger_level == "none") cfg.trigger_level = -1;
-  for (int i = 0; i < 6; ++i)
-    if (trigger_level == event_levels[i]) cfg.trigger_level = i;
-  if (cfg.trigger_level == -2)
-    return fail("--trigger-level '" + trigger_level + "' is not one of trace|debug|info|warn|error|fatal|none");
-  static const char* const levels[] = {"trace", "debug", "info", "warn", "error", "critical", "off"};
-  bool level_ok = false;
-  for (const char* l : levels) level_ok = level_ok || cfg.log_level == l;
-  if (!level_ok) return fail("--log-level '" + cfg.log_level + "' is not one of trace|debug|info|warn|error|critical|off");
+  const std::string field = vm["trigger-field"].as<std::string>();
+  if (field == "any") {
+    cfg.policy.trigger_field = PatternField::any;
+  } else if (field == "name") {
+    cfg.policy.trigger_field = PatternField::name;
+  } else if (field == "message") {
+    cfg.policy.trigger_field = PatternField::message;
+  } else {
+    problems.push_back("--trigger-field must be name, message or any, not '" + field + "'");
+  }
+  const std::string level = vm["trigger-level"].as<std::string>();
+  if (auto l = parse_level(level)) {
+    cfg.policy.trigger_level = *l;
+  } else {
+    problems.push_back("--trigger-level '" + level + "' is not one of trace|debug|info|warn|error|fatal|none");
+  }
+  static const char* const log_levels[] = {"trace", "debug", "info", "warn", "error", "critical", "off"};
+  bool log_ok = false;
+  for (const char* l : log_levels) log_ok = log_ok || cfg.log_level == l;
+  if (!log_ok)
+    problems.push_back("--log-level '" + cfg.log_level + "' is not one of trace|debug|info|warn|error|critical|off");
   if (cfg.poll_interval_ms < 1 || cfg.poll_interval_ms > 10000)
-    return fail("--poll-interval-ms " + std::to_string(cfg.poll_interval_ms) + " outside 1-10000");
-  for (const auto& t : cfg.triggers)
-    if (t.empty()) return fail("--trigger: an empty pattern would match every event");
+    problems.push_back("--poll-interval-ms " + std::to_string(cfg.poll_interval_ms) + " outside 1-10000");
+
+  if (!problems.empty()) {
+    out.exit_code = 1;
+    for (const auto& p : problems) out.message += (out.message.empty() ? "" : "\n") + ("prerolld: " + p);
+    return out;
+  }
   if (cfg.socket_path.empty()) cfg.socket_path = shm::default_socket_path();
   if (cfg.output_dir.empty()) cfg.output_dir = default_output_dir();
   out.config = std::move(cfg);

@@ -1,35 +1,64 @@
-// prerolld's configuration: every option, its default, and the parser from
-// the command line. Parsing is pure (no I/O besides --help/--version text).
+// prerolld's configuration: every option, its default, and the parser of the
+// command line and the config file (same names in both; the command line
+// wins). Parsing is pure apart from reading the config file.
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <string>
-#include <variant>
 #include <vector>
 
+#include "matching/pattern_matcher.hpp"
+
 namespace preroll::daemon {
+
+// One --trigger, with the count condition that followed it, if any.
+struct TriggerSpec {
+  std::string text;
+  PatternKind kind = PatternKind::literal;  // "re:" prefix: regex; "lit:" forces a literal
+  std::uint32_t min_count = 1;              // marks only at the N-th match ...
+  std::uint64_t within_ns = 0;              // ... within this span (per client); 0 with min_count 1
+  friend bool operator==(const TriggerSpec&, const TriggerSpec&) = default;
+};
+
+// The marking part of the configuration (what a reload re-reads).
+struct PolicyConfig {
+  bool marking = true;                 // off: every window is persisted (capture-all)
+  std::vector<TriggerSpec> triggers;
+  bool ignore_case = false;
+  PatternField trigger_field = PatternField::any;
+  int trigger_level = 4;               // events at or above are marked (4 = error); -1: none
+  bool strict_patterns = false;        // an invalid regex is an error, not a literal fallback
+};
 
 struct DaemonConfig {
   std::string socket_path;            // default: shm::default_socket_path()
   std::string output_dir;             // default: default_output_dir()
-  std::vector<std::string> triggers;  // literal trigger texts
-  bool marking = true;                // off: every window is persisted (capture-all)
-  int trigger_level = 4;              // events at or above are marked (4 = error); -1: none
   std::string log_level = "info";
   std::uint32_t poll_interval_ms = 50;          // scan every lane even without doorbells
   std::uint64_t max_segment_size = 1ull << 30;  // refuse larger client segments
+  PolicyConfig policy;
+  std::string config_file;            // the file that was read, empty if none
+  bool check_only = false;            // --check-config
+  std::vector<std::string> argv;      // as given, to re-read on reload
 };
 
 // Root: /var/lib/preroll. Others: $XDG_STATE_HOME/preroll, else ~/.local/state/preroll.
 std::string default_output_dir();
+inline constexpr const char* kDefaultConfigFile = "/etc/preroll/prerolld.conf";
 
 struct ParseOutcome {
-  std::optional<DaemonConfig> config;  // set when the daemon should run
+  std::optional<DaemonConfig> config;  // set when the daemon should run (or check)
   int exit_code = 0;                   // when config is empty: 0 after --help/--version, 1 on error
-  std::string message;                 // text to print (help/version on stdout, errors on stderr)
+  std::string message;                 // help/version on stdout; errors (one per line) on stderr
 };
 
-ParseOutcome parse_command_line(int argc, const char* const argv[]);
+// `default_config_file` is read when it exists and no --config is given
+// (tests pass an empty string to ignore the system's file).
+ParseOutcome parse_command_line(int argc, const char* const argv[],
+                                const std::string& default_config_file = kDefaultConfigFile);
+
+// "trace".."fatal" -> 0..5, "none" -> -1; nullopt otherwise.
+std::optional<int> parse_level(const std::string& s);
 
 }  // namespace preroll::daemon

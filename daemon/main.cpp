@@ -8,6 +8,7 @@
 #include <exception>
 
 #include "config.hpp"
+#include "marking_policy.hpp"
 #include "server.hpp"
 
 namespace {
@@ -29,6 +30,20 @@ int main(int argc, char** argv) {
   if (!parsed.config) {
     std::fprintf(parsed.exit_code == 0 ? stdout : stderr, "%s\n", parsed.message.c_str());
     return parsed.exit_code;
+  }
+  if (parsed.config->check_only) {
+    // Everything but the environment (socket, directory): options parsed
+    // above, the policy compiled here.
+    try {
+      const auto policy = preroll::daemon::MarkingPolicy::build(parsed.config->policy);
+      for (const auto& w : policy->warnings()) std::fprintf(stderr, "prerolld: warning: %s\n", w.c_str());
+      std::printf("prerolld: configuration OK%s\n",
+                  parsed.config->config_file.empty() ? "" : (" (" + parsed.config->config_file + ")").c_str());
+      return 0;
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "prerolld: %s\n", e.what());
+      return 1;
+    }
   }
   try {
     setup_logging(parsed.config->log_level);

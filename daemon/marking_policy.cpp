@@ -1,61 +1,85 @@
 #include "marking_policy.hpp"
 
-#include <cstring>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
 namespace preroll::daemon {
 
-namespace {
-constexpr std::size_t kMaxPatterns = 4096;
-constexpr std::size_t kMaxPatternLength = 4096;
-
-bool contains(std::string_view hay, const std::string& needle) noexcept {
-  if (needle.size() > hay.size()) return false;
-  // glibc memmem (two-way / SSE) is far faster than a naive scan.
-  return ::memmem(hay.data(), hay.size(), needle.data(), needle.size()) != nullptr;
+void PatternStats::set_last(std::uint32_t id, LastMatch m) {
+  std::lock_guard lock(mutex_);
+  for (auto& [pid, last] : last_)
+    if (pid == id) {
+      last = std::move(m);
+      return;
+    }
+  last_.emplace_back(id, std::move(m));
 }
-}  // namespace
 
-std::shared_ptr<const MarkingPolicy> MarkingPolicy::build(const PolicySpec& spec) {
-  const auto& literals = spec.triggers;
-  if (spec.level_threshold > 5 || spec.level_threshold < -1)
-    throw std::invalid_argument("trigger level " + std::to_string(spec.level_threshold) + " outside 0..5");
-  if (literals.size() > kMaxPatterns)
-    throw std::invalid_argument(std::to_string(literals.size()) + " triggers exceed the limit of " +
-                                std::to_string(kMaxPatterns));
+PatternStats::LastMatch PatternStats::last(std::uint32_t id) const {
+  std::lock_guard lock(mutex_);
+  for (const auto& [pid, last] : last_)
+    if (pid == id) return last;
+  return {};
+}
+
+std::shared_ptr<const MarkingPolicy> MarkingPolicy::build(const PolicyConfig& config) {
+  if (config.trigger_level < -1 || config.trigger_level > 5)
+    throw std::invalid_argument("--trigger-level " + std::to_string(config.trigger_level) + " outside 0..5");
   auto p = std::shared_ptr<MarkingPolicy>(new MarkingPolicy());
-  p->enabled_ = spec.enabled;
-  p->level_threshold_ = spec.level_threshold;
-  for (const auto& text : literals) {
-    if (text.empty()) throw std::invalid_argument("trigger '': an empty pattern would match every event");
-    if (text.size() > kMaxPatternLength)
-      throw std::invalid_argument("trigger '" + text.substr(0, 32) + "...' is longer than " +
-                                  std::to_string(kMaxPatternLength) + " bytes");
-    p->patterns_.push_back({static_cast<std::uint32_t>(p->patterns_.size()), text});
+  p->config_ = config;
+  std::vector<PatternSpec> specs;
+  for (const TriggerSpec& t : config.triggers) {
+    if (t.text.empty()) throw std::invalid_argument("--trigger '': an empty pattern would match every event");
+    specs.push_back({t.text, t.kind, config.ignore_case, config.trigger_field});
+    p->has_count_conditions_ = p->has_count_conditions_ || t.min_count > 1;
   }
+  if (!specs.empty()) {
+    MatcherLimits limits;
+    limits.strict = config.strict_patterns;
+    try {
+      p->matcher_ = PatternMatcher::build(specs, limits);
+    } catch (const std::invalid_argument& e) {
+      throw std::invalid_argument(std::string("--trigger: ") + e.what());
+    }
+    for (const CompiledPattern& c : p->matcher_->patterns())
+      if (c.fell_back_to_literal)
+        p->warnings_.push_back("--trigger 're:" + c.spec.text + "': invalid regex (" + c.compile_error +
+                               " at offset " + std::to_string(c.error_offset) + "); matched as literal text");
+  }
+  p->stats_ = std::make_unique<PatternStats>(specs.size());
   return p;
 }
 
-bool MarkingPolicy::match(std::string_view name, std::string_view message, PatternCounts& counts) const noexcept {
-  bool marked = false;
-  for (const Pattern& pat : patterns_) {
-    if (contains(message, pat.text) || contains(name, pat.text)) {
-      marked = true;
-      if (pat.id < counts.hits.size()) ++counts.hits[pat.id];
-    }
-  }
-  return marked;
+bool MarkingPolicy::marks(std::string_view name, std::string_view message, std::uint8_t level,
+                          PatternMatcher::Scratch* scratch) const noexcept {
+  if (!config_.marking) return false;
+  if (level_marks(level)) return true;
+  return matcher_ != nullptr && scratch != nullptr && matcher_->match_any({name, message}, *scratch);
 }
 
 std::string MarkingPolicy::to_json() const {
+  static const char* const levels[] = {"trace", "debug", "info", "warn", "error", "fatal"};
+  static const char* const fields[] = {"any", "name", "message"};
   nlohmann::json j;
-  j["marking"] = enabled_ ? "on" : "off";
-  static const char* const names[] = {"trace", "debug", "info", "warn", "error", "fatal"};
-  j["trigger_level"] = level_threshold_ < 0 ? "none" : names[level_threshold_];
+  j["marking"] = config_.marking ? "on" : "off";
+  j["trigger_level"] = config_.trigger_level < 0 ? "none" : levels[config_.trigger_level];
+  j["ignore_case"] = config_.ignore_case;
+  j["field"] = fields[static_cast<int>(config_.trigger_field)];
+  j["engine"] = matcher_ ? std::string(matcher_->engine()) : std::string("none");
   j["patterns"] = nlohmann::json::array();
-  for (const Pattern& p : patterns_)
-    j["patterns"].push_back({{"id", p.id}, {"kind", "literal"}, {"text", p.text}, {"field", "any"}});
+  for (std::uint32_t id = 0; id < config_.triggers.size(); ++id) {
+    const TriggerSpec& t = config_.triggers[id];
+    const bool fell_back = matcher_ && matcher_->patterns()[id].fell_back_to_literal;
+    nlohmann::json pj = {{"id", id},
+                         {"kind", t.kind == PatternKind::regex && !fell_back ? "regex" : "literal"},
+                         {"text", t.text}};
+    if (fell_back) pj["fallback"] = matcher_->patterns()[id].compile_error;
+    if (t.min_count > 1) {
+      pj["min_count"] = t.min_count;
+      pj["within_s"] = static_cast<double>(t.within_ns) / 1e9;
+    }
+    j["patterns"].push_back(std::move(pj));
+  }
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 

@@ -1,66 +1,103 @@
 // The marking policy: which events are "marked", i.e. make their window worth
-// keeping. Immutable once built; shared by pointer so a reload can swap in a
-// new one while workers finish their window with the old.
+// keeping. Built from the configuration, immutable once built, shared by
+// pointer: a reload builds a new one and swaps it in (PolicyHolder) while the
+// worker finishes its window with the old one; the last user frees it.
 //
-// This version matches literal triggers (case-sensitive, on the event's name
-// or message), a level threshold, and honours the client's own mark flag. PCRE2 patterns, case
-// folding, field selection, levels and count conditions extend it
-// (issue #4) behind the same match() call.
+// An event is marked when the client marked it, its level is at or above the
+// threshold, or a trigger pattern matches it (and the trigger's count
+// condition, if any, is met for that client: CountConditions).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "config.hpp"
+#include "matching/pattern_matcher.hpp"
+
 namespace preroll::daemon {
 
-struct Pattern {
-  std::uint32_t id = 0;  // index in patterns(); recorded in window metadata
-  std::string text;
-};
+// Observability of each pattern: how often it marked, and the last match.
+// Updated by the persistence worker, read by whoever reports (any thread).
+class PatternStats {
+ public:
+  explicit PatternStats(std::size_t patterns) : hits_(patterns) {}
+  void add_hits(std::uint32_t id, std::uint64_t n) noexcept { hits_[id].fetch_add(n, std::memory_order_relaxed); }
+  [[nodiscard]] std::uint64_t hits(std::uint32_t id) const noexcept {
+    return hits_[id].load(std::memory_order_relaxed);
+  }
+  struct LastMatch {
+    std::uint64_t monotonic_ns = 0;
+    std::uint32_t pid = 0;
+    std::string excerpt;  // at most 120 bytes of the message
+  };
+  void set_last(std::uint32_t id, LastMatch m);
+  [[nodiscard]] LastMatch last(std::uint32_t id) const;
 
-// Per-window scratch: how often each pattern matched. Sized by the policy.
-struct PatternCounts {
-  std::vector<std::uint32_t> hits;
-  void reset(std::size_t patterns) { hits.assign(patterns, 0); }
-};
-
-// What the configuration says; MarkingPolicy::build checks and compiles it.
-struct PolicySpec {
-  bool enabled = true;
-  std::vector<std::string> triggers;  // literal texts
-  int level_threshold = 4;            // events at or above are marked; -1: none. Default: error
+ private:
+  std::vector<std::atomic<std::uint64_t>> hits_;
+  mutable std::mutex mutex_;
+  std::vector<std::pair<std::uint32_t, LastMatch>> last_;  // guarded by mutex_
 };
 
 class MarkingPolicy {
  public:
-  // Throws std::invalid_argument naming the bad pattern.
-  static std::shared_ptr<const MarkingPolicy> build(const PolicySpec& spec);
+  // Throws std::invalid_argument with a message naming the option and value
+  // (bad pattern, too many, invalid regex with --strict-patterns).
+  static std::shared_ptr<const MarkingPolicy> build(const PolicyConfig& config);
 
-  [[nodiscard]] bool enabled() const noexcept { return enabled_; }
-  [[nodiscard]] const std::vector<Pattern>& patterns() const noexcept { return patterns_; }
-
-  // True when a trigger matches the event's name or message. Every matching
-  // pattern is counted in `counts` (the window's metadata lists them all).
-  // Bytes are bytes: any content is safe.
-  bool match(std::string_view name, std::string_view message, PatternCounts& counts) const noexcept;
-
-  // True when the level alone marks the event.
+  [[nodiscard]] bool enabled() const noexcept { return config_.marking; }
+  [[nodiscard]] const PolicyConfig& config() const noexcept { return config_; }
   [[nodiscard]] bool level_marks(std::uint8_t level) const noexcept {
-    return level_threshold_ >= 0 && level >= level_threshold_;
+    return config_.trigger_level >= 0 && level >= config_.trigger_level;
   }
-  [[nodiscard]] int level_threshold() const noexcept { return level_threshold_; }
+  [[nodiscard]] int level_threshold() const noexcept { return config_.trigger_level; }
+
+  // Null when there are no trigger patterns.
+  [[nodiscard]] const PatternMatcher* matcher() const noexcept { return matcher_.get(); }
+  [[nodiscard]] std::size_t pattern_count() const noexcept { return config_.triggers.size(); }
+  [[nodiscard]] const TriggerSpec& trigger(std::uint32_t id) const noexcept { return config_.triggers[id]; }
+  [[nodiscard]] bool has_count_conditions() const noexcept { return has_count_conditions_; }
+
+  // Whether one event is marked by its level or a pattern, count conditions
+  // aside (they need a client's history: CountConditions). For diagnostics
+  // and tests; windows are marked in bulk by ClientSegment.
+  [[nodiscard]] bool marks(std::string_view name, std::string_view message, std::uint8_t level,
+                           PatternMatcher::Scratch* scratch) const noexcept;
+
+  // One line per regex that fell back to a literal (pattern, PCRE2 error, offset).
+  [[nodiscard]] const std::vector<std::string>& warnings() const noexcept { return warnings_; }
+  [[nodiscard]] PatternStats& stats() const noexcept { return *stats_; }
 
   // The policy as JSON text, for ATF file headers and diagnostics.
   [[nodiscard]] std::string to_json() const;
 
  private:
   MarkingPolicy() = default;
-  bool enabled_ = true;
-  int level_threshold_ = -1;
-  std::vector<Pattern> patterns_;
+  PolicyConfig config_;
+  std::unique_ptr<const PatternMatcher> matcher_;
+  bool has_count_conditions_ = false;
+  std::vector<std::string> warnings_;
+  std::unique_ptr<PatternStats> stats_;  // mutable counters of an immutable policy
+};
+
+// The policy in force. Workers load it once per window; a reload stores a
+// new one. std::atomic<std::shared_ptr> keeps the old policy alive for any
+// window still using it.
+class PolicyHolder {
+ public:
+  explicit PolicyHolder(std::shared_ptr<const MarkingPolicy> p) : current_(std::move(p)) {}
+  [[nodiscard]] std::shared_ptr<const MarkingPolicy> load() const noexcept {
+    return current_.load(std::memory_order_acquire);
+  }
+  void store(std::shared_ptr<const MarkingPolicy> p) noexcept { current_.store(std::move(p), std::memory_order_release); }
+
+ private:
+  std::atomic<std::shared_ptr<const MarkingPolicy>> current_;
 };
 
 }  // namespace preroll::daemon

@@ -4,8 +4,20 @@
 
 namespace preroll::daemon {
 
-PersistenceWorker::PersistenceWorker(std::shared_ptr<const MarkingPolicy> policy, DaemonStats& stats)
-    : policy_(std::move(policy)), stats_(stats) {}
+PersistenceWorker::PersistenceWorker(const PolicyHolder& policy, DaemonStats& stats)
+    : holder_(policy), stats_(stats) {}
+
+const MarkingPolicy& PersistenceWorker::current_policy() {
+  auto p = holder_.load();
+  if (p != policy_) {
+    // Allocate the new scratch before dropping the old policy: a window in
+    // flight never sees a half-swapped pair.
+    std::unique_ptr<PatternMatcher::Scratch> s = p->matcher() ? p->matcher()->make_scratch() : nullptr;
+    policy_ = std::move(p);
+    scratch_ = std::move(s);
+  }
+  return *policy_;
+}
 
 PersistenceWorker::~PersistenceWorker() { stop(); }
 
@@ -55,7 +67,10 @@ void PersistenceWorker::execute(const Task& t) {
   ClientSession& c = *t.client;
   if (c.finished.load(std::memory_order_relaxed)) return;
   clock_.refresh();
-  const DrainContext ctx{*policy_, stats_, clock_};
+  // One policy per task: a reload takes effect at the next task, never in
+  // the middle of a window.
+  const MarkingPolicy& policy = current_policy();
+  const DrainContext ctx{policy, scratch_.get(), stats_, clock_};
   // Exceptions stop at the session: one client's failure never takes the
   // worker (and every other client) down.
   try {

@@ -18,7 +18,7 @@ namespace preroll::daemon {
 
 class PersistenceWorker {
  public:
-  PersistenceWorker(std::shared_ptr<const MarkingPolicy> policy, DaemonStats& stats);
+  PersistenceWorker(const PolicyHolder& policy, DaemonStats& stats);
   ~PersistenceWorker();
   PersistenceWorker(const PersistenceWorker&) = delete;
   PersistenceWorker& operator=(const PersistenceWorker&) = delete;
@@ -40,7 +40,12 @@ class PersistenceWorker {
   void run();
   void execute(const Task& t);
 
-  std::shared_ptr<const MarkingPolicy> policy_;
+  // Loads the policy in force; a new one (reload) gets a new match scratch.
+  const MarkingPolicy& current_policy();
+
+  const PolicyHolder& holder_;
+  std::shared_ptr<const MarkingPolicy> policy_;            // worker thread only
+  std::unique_ptr<PatternMatcher::Scratch> scratch_;       // for policy_'s matcher
   DaemonStats& stats_;
   TscClock clock_;  // worker thread only
   std::mutex mutex_;

@@ -24,8 +24,9 @@ void prepare_output_dir(const std::string& dir) {
 
 Server::Server(DaemonConfig config)
     : config_(std::move(config)),
-      policy_(MarkingPolicy::build({config_.marking, config_.triggers, config_.trigger_level})),
+      policy_(MarkingPolicy::build(config_.policy)),
       signals_(io_, SIGINT, SIGTERM),
+      reload_signals_(io_, SIGHUP),
       acceptor_(io_),
       poll_timer_(io_),
       worker_(policy_, stats_),
@@ -53,21 +54,62 @@ int Server::run() {
   arm_poll_timer();
   spdlog::info("prerolld {}: listening on {}, writing to {}", PREROLL_VERSION, config_.socket_path,
                config_.output_dir);
-  if (!policy_->enabled()) {
-    spdlog::info("marking off: every window is persisted");
-  } else {
-    std::string list;
-    for (const auto& p : policy_->patterns()) list += (list.empty() ? "'" : ", '") + p.text + "'";
-    static const char* const names[] = {"trace", "debug", "info", "warn", "error", "fatal"};
-    spdlog::info("marking on: {} trigger(s){}{}; level {}; client-marked events always count",
-                 policy_->patterns().size(), list.empty() ? "" : ": ", list,
-                 policy_->level_threshold() < 0 ? std::string("none")
-                                                : std::string(names[policy_->level_threshold()]) + " and above");
-  }
+  log_policy(*policy_.load());
+  wait_for_reload_signal();
   io_.run();
   worker_.stop();
   log_summary();
   return 0;
+}
+
+void Server::log_policy(const MarkingPolicy& p) const {
+  if (!p.enabled()) {
+    spdlog::info("marking off: every window is persisted");
+    return;
+  }
+  static const char* const levels[] = {"trace", "debug", "info", "warn", "error", "fatal"};
+  std::string list;
+  for (const auto& t : p.config().triggers) {
+    list += list.empty() ? "" : ", ";
+    list += (t.kind == PatternKind::regex ? "re:'" : "'") + t.text + "'";
+    if (t.min_count > 1)
+      list += " x" + std::to_string(t.min_count) + " within " + std::to_string(t.within_ns / 1000000) + " ms";
+  }
+  spdlog::info("marking on: {} trigger(s){}{} [{}]; level {}; client-marked events always count",
+               p.pattern_count(), list.empty() ? "" : ": ", list,
+               p.matcher() ? std::string(p.matcher()->engine()) : std::string("no patterns"),
+               p.level_threshold() < 0 ? std::string("none") : std::string(levels[p.level_threshold()]) + " and above");
+  for (const auto& w : p.warnings()) spdlog::warn("{}", w);
+}
+
+void Server::wait_for_reload_signal() {
+  reload_signals_.async_wait([this](const boost::system::error_code& ec, int) {
+    if (ec || stopping_) return;
+    reload();
+    wait_for_reload_signal();
+  });
+}
+
+bool Server::reload() {
+  std::vector<const char*> argv;
+  for (const auto& a : config_.argv) argv.push_back(a.c_str());
+  auto parsed = parse_command_line(static_cast<int>(argv.size()), argv.data());
+  if (!parsed.config) {
+    spdlog::error("reload: configuration rejected, the running policy stays:\n{}", parsed.message);
+    return false;
+  }
+  try {
+    auto next = MarkingPolicy::build(parsed.config->policy);
+    policy_.store(next);
+    spdlog::info("reload: new policy in force{}", parsed.config->config_file.empty()
+                                                      ? std::string()
+                                                      : " (from " + parsed.config->config_file + ")");
+    log_policy(*next);
+    return true;
+  } catch (const std::exception& e) {
+    spdlog::error("reload: policy rejected, the running policy stays: {}", e.what());
+    return false;
+  }
 }
 
 void Server::accept_next() {
@@ -102,6 +144,7 @@ void Server::stop(const char* why) {
   acceptor_.close(ec);
   ::unlink(config_.socket_path.c_str());
   poll_timer_.cancel();
+  reload_signals_.cancel();
   const auto connections = ctx_.connections;  // shutdown() erases from the set
   for (const auto& c : connections) c->shutdown();
 }

@@ -36,13 +36,20 @@ class Server {
   void accept_next();
   void arm_poll_timer();
   void stop(const char* why);
+  void wait_for_reload_signal();
+  // Re-reads the configuration (command line and config file) and swaps in
+  // the new policy; a bad configuration is logged and the running policy
+  // stays. Returns whether the new policy is in force.
+  bool reload();
+  void log_policy(const MarkingPolicy& p) const;
   void log_summary() const;
 
   DaemonConfig config_;
   DaemonStats stats_;
-  std::shared_ptr<const MarkingPolicy> policy_;
+  PolicyHolder policy_;
   boost::asio::io_context io_;
   boost::asio::signal_set signals_;
+  boost::asio::signal_set reload_signals_;
   Acceptor acceptor_;
   boost::asio::steady_timer poll_timer_;
   PersistenceWorker worker_;

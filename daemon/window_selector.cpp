@@ -12,13 +12,13 @@ Decision WindowSelector::count(Decision d) noexcept {
   return d;
 }
 
-Decision WindowSelector::on_window() noexcept {
-  if (!marking_) return count({true, atf::KeepReason::capture_all});
+Decision WindowSelector::on_window(bool marking) noexcept {
+  if (!marking) return count({true, atf::KeepReason::capture_all});
   return count({marked_since_dump_, atf::KeepReason::marked});
 }
 
-Decision WindowSelector::on_final(atf::KeepReason reason) noexcept {
-  return count({!marking_ || marked_since_dump_, reason});
+Decision WindowSelector::on_final(atf::KeepReason reason, bool marking) noexcept {
+  return count({!marking || marked_since_dump_, reason});
 }
 
 }  // namespace preroll::daemon

@@ -20,19 +20,20 @@ struct Decision {
 
 class WindowSelector {
  public:
-  explicit WindowSelector(bool marking_enabled = true) noexcept : marking_(marking_enabled) {}
+  WindowSelector() = default;
 
   // A marked event was observed in the lane (called while scanning).
   void note_marked() noexcept { marked_since_dump_ = true; }
   [[nodiscard]] bool marked_since_dump() const noexcept { return marked_since_dump_; }
 
   // Decides for a window handed over because its ring was full or flushed.
-  Decision on_window() noexcept;
+  // `marking`: the policy in force has marking on (off: keep everything).
+  Decision on_window(bool marking) noexcept;
 
   // Decides for the committed part of a ring at the end of the client's life
   // (exit, crash) or of the daemon's (shutdown): kept only if marked (or
   // capture-all), with `reason`.
-  Decision on_final(atf::KeepReason reason) noexcept;
+  Decision on_final(atf::KeepReason reason, bool marking) noexcept;
 
   [[nodiscard]] std::uint64_t persisted() const noexcept { return persisted_; }
   [[nodiscard]] std::uint64_t discarded() const noexcept { return discarded_; }
@@ -41,7 +42,6 @@ class WindowSelector {
   // Books the decision: a dump resets the marked flag.
   Decision count(Decision d) noexcept;
 
-  bool marking_;
   bool marked_since_dump_ = false;
   std::uint64_t persisted_ = 0;
   std::uint64_t discarded_ = 0;

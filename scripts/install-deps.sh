@@ -16,6 +16,11 @@ packages=(
   libsystemd-dev
   libbenchmark-dev
 )
+# Hyperscan (multi-pattern prefilter for the marking engine) exists for
+# amd64 only; the build falls back to PCRE2-JIT without it.
+if [ "$(dpkg --print-architecture)" = "amd64" ]; then
+  packages+=(libhyperscan-dev)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

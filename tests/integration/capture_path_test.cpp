@@ -18,6 +18,7 @@ TEST_CASE("two processes at full speed: every event is on disk or counted as ove
   // overwrites when the daemon falls behind: persisted + overwritten must
   // equal emitted, and no event may appear twice.
   DaemonFixture d({"--marking", "off"});
+  d.client_env = {"PREROLL_RINGS_PER_LANE=4"};  // overload on purpose
   const auto s = d.run_client({PREROLL_GEN_PATH, "--threads", "2", "--events", "300000", "--message-size", "32"});
   d.stop();
   const auto r = read_all(d.files());
@@ -126,6 +127,7 @@ TEST_CASE("fork: the child captures into its own segment, never the parent's lan
 
 TEST_CASE("emit from a signal handler never corrupts the lane, nested events are dropped and counted") {
   DaemonFixture d({"--marking", "off"});
+  d.client_env = {"PREROLL_RINGS_PER_LANE=8"};
   const auto s = d.run_client({SCENARIO_CLIENT_PATH, "signal", "3000"});
   d.stop();
   const auto r = read_all(d.files());

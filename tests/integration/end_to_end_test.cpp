@@ -34,7 +34,8 @@ TEST_CASE("sparse marks: every marked event is on disk, every window holds one, 
   DaemonFixture d({"--trigger", "ERROR"});
   const std::uint64_t t_begin = preroll::shm::monotonic_now_ns();
   const unsigned threads = 2;
-  const unsigned long long events = 100000, mark_every = 10000;
+  // 2 x 40000 events of 88 bytes fit in the 64-ring pool (see DaemonFixture).
+  const unsigned long long events = 40000, mark_every = 10000;
   const auto summary = d.run_client({PREROLL_GEN_PATH, "--threads", std::to_string(threads), "--events", std::to_string(events),
                                   "--message-size", "64", "--mark-every", std::to_string(mark_every), "--rate",
                                   "250000"});

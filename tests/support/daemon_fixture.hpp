@@ -79,6 +79,7 @@ class DaemonFixture {
   }
 
   [[nodiscard]] std::string log() const { return proc_->err(); }
+  void signal(int sig) const { proc_->signal(sig); }
 
   // Runs a client to completion with PREROLL_SOCKET set; returns its last
   // stdout line parsed as JSON.
@@ -92,9 +93,15 @@ class DaemonFixture {
     return last_json_line(p->out());
   }
 
+  // Clients get the maximum ring pool (64 rings per lane): a test's whole
+  // run fits in it, so a daemon starved of CPU by parallel tests delays
+  // windows instead of making the client overwrite them. Tests that want
+  // overload say so with `client_env`.
   std::unique_ptr<Process> spawn_client(const std::vector<std::string>& argv) {
     ++clients_;
-    return std::make_unique<Process>(argv, std::vector<std::string>{"PREROLL_SOCKET=" + socket.string()},
+    std::vector<std::string> env = {"PREROLL_SOCKET=" + socket.string(), "PREROLL_RINGS_PER_LANE=64"};
+    env.insert(env.end(), client_env.begin(), client_env.end());
+    return std::make_unique<Process>(argv, env,
                                      dir.path() / ("client." + std::to_string(clients_) + ".out"),
                                      dir.path() / ("client." + std::to_string(clients_) + ".err"));
   }
@@ -116,6 +123,7 @@ class DaemonFixture {
   }
 
   TempDir dir;
+  std::vector<std::string> client_env;  // added to every client's environment (later entries win)
   std::filesystem::path socket = dir.path() / "prerolld.sock";
   std::filesystem::path out = dir.path() / "out";
 

@@ -1,5 +1,9 @@
 // prerolld's command line: defaults, every option, and clear errors.
 #include <catch2/catch.hpp>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 #include <vector>
 
 #include "config.hpp"
@@ -9,15 +13,16 @@ using preroll::daemon::parse_command_line;
 namespace {
 preroll::daemon::ParseOutcome parse(std::vector<const char*> args) {
   args.insert(args.begin(), "prerolld");
-  return parse_command_line(static_cast<int>(args.size()), args.data());
+  return parse_command_line(static_cast<int>(args.size()), args.data(), "");
 }
 }  // namespace
 
 TEST_CASE("no options gives the built-in defaults") {
   const auto r = parse({});
   REQUIRE(r.config.has_value());
-  CHECK(r.config->marking);
-  CHECK(r.config->triggers.empty());
+  CHECK(r.config->policy.marking);
+  CHECK(r.config->policy.triggers.empty());
+  CHECK(r.config->policy.trigger_level == 4);
   CHECK_FALSE(r.config->socket_path.empty());
   CHECK_FALSE(r.config->output_dir.empty());
 }
@@ -26,8 +31,9 @@ TEST_CASE("repeated triggers, marking off and paths are taken") {
   const auto r = parse({"--trigger", "a", "--trigger", "b", "--marking", "off", "--socket", "/tmp/x.sock",
                         "--output-dir", "/tmp/out"});
   REQUIRE(r.config.has_value());
-  CHECK(r.config->triggers == std::vector<std::string>{"a", "b"});
-  CHECK_FALSE(r.config->marking);
+  REQUIRE(r.config->policy.triggers.size() == 2);
+  CHECK(r.config->policy.triggers[1].text == "b");
+  CHECK_FALSE(r.config->policy.marking);
   CHECK(r.config->socket_path == "/tmp/x.sock");
   CHECK(r.config->output_dir == "/tmp/out");
 }
@@ -43,6 +49,37 @@ TEST_CASE("bad values exit 1 naming the option") {
     CHECK(r.exit_code == 1);
     CHECK(r.message.find(std::string(args[0]).substr(0, 6)) != std::string::npos);
   }
+}
+
+TEST_CASE("config file supplies options and the command line wins") {
+  const auto path = std::filesystem::temp_directory_path() / ("prerolld-test-" + std::to_string(::getpid()) + ".conf");
+  {
+    std::ofstream f(path);
+    f << "# comment\ntrigger = re:timeout\nmin-count = 5\nwithin = 10\ntrigger = panic\nlog-level = debug\n"
+         "socket = /tmp/from-file.sock\n";
+  }
+  auto r = parse({"--config", path.c_str(), "--socket", "/tmp/from-cli.sock"});
+  REQUIRE(r.config.has_value());
+  CHECK(r.config->config_file == path.string());
+  CHECK(r.config->socket_path == "/tmp/from-cli.sock");
+  CHECK(r.config->log_level == "debug");
+  REQUIRE(r.config->policy.triggers.size() == 2);
+  CHECK(r.config->policy.triggers[0].min_count == 5);
+  CHECK(r.config->policy.triggers[0].within_ns == 10'000'000'000ull);
+  // Triggers on the command line replace the file's.
+  r = parse({"--config", path.c_str(), "--trigger", "only-this"});
+  REQUIRE(r.config.has_value());
+  REQUIRE(r.config->policy.triggers.size() == 1);
+  CHECK(r.config->policy.triggers[0].text == "only-this");
+  // A bad value in the file is reported with its option name.
+  { std::ofstream(path) << "marking = sometimes\n"; }
+  r = parse({"--config", path.c_str()});
+  CHECK_FALSE(r.config.has_value());
+  CHECK(r.message.find("--marking") != std::string::npos);
+  std::filesystem::remove(path);
+  r = parse({"--config", path.c_str()});
+  CHECK_FALSE(r.config.has_value());
+  CHECK(r.message.find("cannot read config file") != std::string::npos);
 }
 
 TEST_CASE("help exits 0 with the option list") {

@@ -7,39 +7,39 @@ using preroll::atf::KeepReason;
 using preroll::daemon::WindowSelector;
 
 TEST_CASE("ring full, no marked event, then discard and continue") {
-  WindowSelector s(true);
-  const auto d = s.on_window();
+  WindowSelector s;
+  const auto d = s.on_window(true);
   CHECK_FALSE(d.persist);
   CHECK(s.discarded() == 1);
   CHECK(s.persisted() == 0);
 }
 
 TEST_CASE("ring full, marked event seen, then dump with reason marked, and the flag resets") {
-  WindowSelector s(true);
+  WindowSelector s;
   s.note_marked();
-  const auto d = s.on_window();
+  const auto d = s.on_window(true);
   CHECK(d.persist);
   CHECK(d.reason == KeepReason::marked);
   CHECK_FALSE(s.marked_since_dump());
-  CHECK_FALSE(s.on_window().persist);  // the next unmarked window is discarded
+  CHECK_FALSE(s.on_window(true).persist);  // the next unmarked window is discarded
   CHECK(s.persisted() == 1);
   CHECK(s.discarded() == 1);
 }
 
 TEST_CASE("marking off persists every window as capture-all") {
-  WindowSelector s(false);
+  WindowSelector s;
   for (int i = 0; i < 3; ++i) {
-    const auto d = s.on_window();
+    const auto d = s.on_window(false);
     CHECK(d.persist);
     CHECK(d.reason == KeepReason::capture_all);
   }
 }
 
 TEST_CASE("final partial ring is kept only when marked, with the given reason") {
-  WindowSelector s(true);
-  CHECK_FALSE(s.on_final(KeepReason::client_crash).persist);
+  WindowSelector s;
+  CHECK_FALSE(s.on_final(KeepReason::client_crash, true).persist);
   s.note_marked();
-  const auto d = s.on_final(KeepReason::client_crash);
+  const auto d = s.on_final(KeepReason::client_crash, true);
   CHECK(d.persist);
   CHECK(d.reason == KeepReason::client_crash);
 }
