@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <boost/asio/post.hpp>
 #include <chrono>
 #include <filesystem>
 #include <spdlog/spdlog.h>
@@ -37,6 +38,7 @@ Server::Server(DaemonConfig config)
 }
 
 Server::~Server() {
+  if (reload_thread_.joinable()) reload_thread_.join();
   boost::system::error_code ec;
   if (acceptor_.is_open()) {
     acceptor_.close(ec);
@@ -90,26 +92,52 @@ void Server::wait_for_reload_signal() {
   });
 }
 
-bool Server::reload() {
-  std::vector<const char*> argv;
-  for (const auto& a : config_.argv) argv.push_back(a.c_str());
-  auto parsed = parse_command_line(static_cast<int>(argv.size()), argv.data());
-  if (!parsed.config) {
-    spdlog::error("reload: configuration rejected, the running policy stays:\n{}", parsed.message);
-    return false;
+void Server::reload() {
+  // Compiling hundreds of patterns takes a while: do it off the io thread
+  // (sockets keep being served) and off the worker (marking never stalls);
+  // the worker picks the new policy up at its next window.
+  if (reload_thread_.joinable()) {
+    if (reloading_.load(std::memory_order_acquire)) {
+      spdlog::info("reload: one is already in progress; this request is folded into it");
+      reload_again_ = true;
+      return;
+    }
+    reload_thread_.join();
   }
-  try {
-    auto next = MarkingPolicy::build(parsed.config->policy);
-    policy_.store(next);
-    spdlog::info("reload: new policy in force{}", parsed.config->config_file.empty()
-                                                      ? std::string()
-                                                      : " (from " + parsed.config->config_file + ")");
-    log_policy(*next);
-    return true;
-  } catch (const std::exception& e) {
-    spdlog::error("reload: policy rejected, the running policy stays: {}", e.what());
-    return false;
-  }
+  reloading_.store(true, std::memory_order_release);
+  reload_thread_ = std::thread([this] {
+    std::vector<const char*> argv;
+    for (const auto& a : config_.argv) argv.push_back(a.c_str());
+    auto parsed = parse_command_line(static_cast<int>(argv.size()), argv.data());
+    std::shared_ptr<const MarkingPolicy> next;
+    std::string error;
+    if (!parsed.config) {
+      error = "configuration rejected, the running policy stays:\n" + parsed.message;
+    } else {
+      try {
+        next = MarkingPolicy::build(parsed.config->policy);
+      } catch (const std::exception& e) {
+        error = std::string("policy rejected, the running policy stays: ") + e.what();
+      }
+    }
+    const std::string source = parsed.config && !parsed.config->config_file.empty()
+                                   ? " (from " + parsed.config->config_file + ")"
+                                   : std::string();
+    boost::asio::post(io_, [this, next, error, source] {
+      reloading_.store(false, std::memory_order_release);
+      if (next) {
+        policy_.store(next);
+        spdlog::info("reload: new policy in force{}", source);
+        log_policy(*next);
+      } else {
+        spdlog::error("reload: {}", error);
+      }
+      if (reload_again_ && !stopping_) {
+        reload_again_ = false;
+        reload();
+      }
+    });
+  });
 }
 
 void Server::accept_next() {

@@ -8,7 +8,9 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <atomic>
 #include <memory>
+#include <thread>
 
 #include "client_connection.hpp"
 #include "config.hpp"
@@ -37,10 +39,10 @@ class Server {
   void arm_poll_timer();
   void stop(const char* why);
   void wait_for_reload_signal();
-  // Re-reads the configuration (command line and config file) and swaps in
-  // the new policy; a bad configuration is logged and the running policy
-  // stays. Returns whether the new policy is in force.
-  bool reload();
+  // Re-reads the configuration (command line and config file) on a thread
+  // of its own and swaps in the new policy; a bad configuration is logged
+  // and the running policy stays.
+  void reload();
   void log_policy(const MarkingPolicy& p) const;
   void log_summary() const;
 
@@ -55,6 +57,9 @@ class Server {
   PersistenceWorker worker_;
   ConnectionContext ctx_;
   bool stopping_ = false;
+  std::thread reload_thread_;            // builds the next policy
+  std::atomic<bool> reloading_{false};   // set by the io thread, cleared when the result is posted back
+  bool reload_again_ = false;            // a SIGHUP arrived during a reload (io thread only)
 };
 
 }  // namespace preroll::daemon

@@ -48,6 +48,7 @@ struct HyperscanEngine::ChunkScan {
   const HyperscanEngine* engine;
   ScratchState* s;
   bool overflow = false;
+  std::size_t field = 0;  // where the last hit fell: hits come mostly in offset order
 };
 
 std::unique_ptr<HyperscanEngine> HyperscanEngine::build(const std::vector<CompiledPattern>& patterns,
@@ -273,15 +274,20 @@ int HyperscanEngine::on_chunk_match(unsigned id, unsigned long long, unsigned lo
   HyperscanScratch& h = c.s->hs;
   // The field holding the hit's last byte (Hyperscan has no empty matches: to >= 1).
   const unsigned long long last = to - 1;
-  const auto it = std::upper_bound(h.fields.begin(), h.fields.end(), last,
-                                   [](unsigned long long v, const ChunkField& f) { return v < f.begin; });
-  if (it == h.fields.begin()) return 0;
-  const ChunkField& f = *(it - 1);
+  std::size_t k = c.field;
+  if (k >= h.fields.size() || last < h.fields[k].begin || (k + 1 < h.fields.size() && last >= h.fields[k + 1].begin)) {
+    const auto it = std::upper_bound(h.fields.begin(), h.fields.end(), last,
+                                     [](unsigned long long v, const ChunkField& f) { return v < f.begin; });
+    if (it == h.fields.begin()) return 0;
+    k = static_cast<std::size_t>(it - 1 - h.fields.begin());
+    c.field = k;
+  }
+  const ChunkField& f = h.fields[k];
   if (last >= f.end) return 0;  // ends on a separator: crosses a boundary
   if (!field_allows(e.state_.field[id], f.part)) return 0;
   const PatternInfo& p = e.info_[id];
   if (p.literal && to - p.length < f.begin) return 0;  // starts in an earlier field
-  const ChunkCandidate cand{static_cast<std::uint32_t>(it - 1 - h.fields.begin()), id};
+  const ChunkCandidate cand{static_cast<std::uint32_t>(k), id};
   if (!h.candidates.empty() && h.candidates.back() == cand) return 0;
   try {
     h.candidates.push_back(cand);
