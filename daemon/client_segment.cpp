@@ -94,12 +94,10 @@ void ClientSegment::decide_and_return(std::uint32_t lane, std::uint32_t ring, Wi
     if (extent->bytes() == 0) {
       DaemonStats::add(stats.windows_discarded);
     } else if (scan(lane, ring, seg_.ring_data(lane, ring), *extent, ctx)) {
-      const Decision d = ls.selector.on_window(ctx.policy.enabled());
-      if (d.persist) {
-        persist_scanned(sink, d.reason, stats);
-      } else {
-        DaemonStats::add(stats.windows_discarded);
-      }
+      const SelectionPolicy sel = ctx.policy.selection(header_.layout.geometry.rings_per_lane);
+      const Decision d = ls.selector.on_window(sel, ls.held.size());
+      apply(lane, ring, d, sink, stats);
+      return;  // apply() handed the ring back or holds it
     }
   }
   give_back(lane, ring);
@@ -214,12 +212,66 @@ void ClientSegment::mark_events(const MarkingPolicy& policy, PatternMatcher::Scr
   }
 }
 
+void ClientSegment::apply(std::uint32_t lane, std::uint32_t ring, const Decision& d, WindowSink& sink,
+                          DaemonStats& stats) {
+  LaneState& ls = lanes_[lane];
+  if (d.release_held) release_held(lane, true, d.held_reason, sink, stats);
+  switch (d.action) {
+    case Decision::Action::persist:
+      persist_scanned(sink, d.reason, stats);
+      break;
+    case Decision::Action::hold:
+      if (d.drop_oldest_held && !ls.held.empty()) {
+        // Edge HELD -> FREE for the oldest pre-roll window: it aged out.
+        give_back(lane, ls.held.front().ring);
+        ls.held.pop_front();
+        DaemonStats::add(stats.windows_discarded);
+      }
+      if (ring != kNoRing) {
+        ls.held.push_back({ring, scratch_});
+        DaemonStats::add(stats.windows_held);
+        return;  // the ring stays HELD
+      }
+      DaemonStats::add(stats.windows_discarded);
+      break;
+    case Decision::Action::discard:
+      DaemonStats::add(stats.windows_discarded);
+      break;
+  }
+  if (ring != kNoRing) give_back(lane, ring);
+}
+
+void ClientSegment::release_held(std::uint32_t lane, bool persist, atf::KeepReason reason, WindowSink& sink,
+                                 DaemonStats& stats) {
+  LaneState& ls = lanes_[lane];
+  while (!ls.held.empty()) {
+    HeldWindow& h = ls.held.front();
+    if (persist) {
+      persist_window(sink, h.window, reason, stats);
+    } else {
+      DaemonStats::add(stats.windows_discarded);
+    }
+    give_back(lane, h.ring);
+    ls.held.pop_front();
+  }
+}
+
+std::size_t ClientSegment::held_windows() const noexcept {
+  std::size_t n = 0;
+  for (const auto& l : lanes_) n += l.held.size();
+  return n;
+}
+
 void ClientSegment::persist_scanned(WindowSink& sink, atf::KeepReason reason, DaemonStats& stats) {
-  scratch_.meta.reason = reason;
-  if (sink.persist(scratch_.meta, scratch_.events)) {
+  persist_window(sink, scratch_, reason, stats);
+}
+
+void ClientSegment::persist_window(WindowSink& sink, ScannedWindow& w, atf::KeepReason reason, DaemonStats& stats) {
+  w.meta.reason = reason;
+  if (sink.persist(w.meta, w.events)) {
     DaemonStats::add(stats.windows_persisted);
-    DaemonStats::add(stats.events_persisted, scratch_.events.size());
-    DaemonStats::add(stats.bytes_persisted, scratch_.bytes);
+    DaemonStats::add(stats.events_persisted, w.events.size());
+    DaemonStats::add(stats.bytes_persisted, w.bytes);
   } else {
     DaemonStats::add(stats.windows_failed);
   }
@@ -244,6 +296,12 @@ void ClientSegment::maybe_free_lane(std::uint32_t lane) {
   if (lc.state.load(std::memory_order_acquire) != expected) return;
   LaneState& ls = lanes_[lane];
   if (ls.submit.size_hint() != 0) return;
+  // The thread is gone: no marked window can follow on this lane, so its
+  // pre-roll is handed back and the lane can be reused.
+  if (!ls.held.empty()) {
+    for (const HeldWindow& h : ls.held) give_back(lane, h.ring);
+    ls.held.clear();
+  }
   if (ls.free.size_hint() != header_.layout.geometry.rings_per_lane) return;
   // Edge RETIRED -> FREE [daemon]: release publishes our free-queue pushes
   // to the next thread that claims the lane.
@@ -256,6 +314,7 @@ void ClientSegment::finalize(WindowSink& sink, const DrainContext& ctx, atf::Kee
   drain(sink, ctx);
   if (faulty()) return;
   const auto& g = header_.layout.geometry;
+  const SelectionPolicy sel = ctx.policy.selection(g.rings_per_lane);
   for (std::uint32_t l = 0; l < g.lane_count; ++l) {
     shm::LaneControl& lc = seg_.lane(l);
     DaemonStats::add(stats.events_lost_overwrite, lc.events_overwritten.load(std::memory_order_relaxed));
@@ -278,13 +337,15 @@ void ClientSegment::finalize(WindowSink& sink, const DrainContext& ctx, atf::Kee
     DaemonStats::add(stats.windows_seen);
     DaemonStats::add(stats.bytes_seen, extent->bytes());
     if (!scan(l, ring, copy_.data(), *extent, ctx)) continue;
-    const Decision d = lanes_[l].selector.on_final(reason, ctx.policy.enabled());
-    if (d.persist) {
-      persist_scanned(sink, d.reason, stats);
-    } else {
-      DaemonStats::add(stats.windows_discarded);
-    }
+    const Decision d = lanes_[l].selector.on_final(reason, sel, lanes_[l].held.size());
+    apply(l, kNoRing, d, sink, stats);
   }
+  // What is still held (lanes without an active ring, or whose last part was
+  // not kept) is written only when the crash policy keeps everything, and
+  // handed back otherwise (a live client after a daemon shutdown reuses it).
+  const bool keep_all = !sel.marking || (reason == atf::KeepReason::client_crash && sel.on_crash == OnCrash::all);
+  for (std::uint32_t l = 0; l < g.lane_count && !faulty(); ++l)
+    release_held(l, keep_all, reason, sink, stats);
 }
 
 }  // namespace preroll::daemon

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <span>
@@ -39,6 +40,8 @@ struct DrainContext {
 
 class ClientSegment {
  public:
+  static constexpr std::uint32_t kNoRing = ~0u;  // a salvaged copy, not a ring to hand back
+
   // Takes a mapping whose header has been snapshot and validated.
   ClientSegment(shm::MappedSegment mapping, shm::HeaderSnapshot header, std::uint32_t pid);
 
@@ -54,22 +57,31 @@ class ClientSegment {
   [[nodiscard]] bool faulty() const noexcept { return !fault_.empty(); }
   [[nodiscard]] const std::string& fault() const noexcept { return fault_; }
   [[nodiscard]] const shm::HeaderSnapshot& header() const noexcept { return header_; }
+  // Windows held back as pre-roll, all lanes (a hint for reports and tests).
+  [[nodiscard]] std::size_t held_windows() const noexcept;
 
  private:
   using FreeProducer = shm::SpscProducer<std::uint32_t, shm::kMaxRingsPerLane>;
   using SubmitConsumer = shm::SpscConsumer<std::uint32_t, shm::kMaxRingsPerLane>;
 
+  struct ScannedWindow {
+    atf::WindowMeta meta;
+    std::vector<atf::EventView> events;  // views into the ring (or copy_)
+    std::uint64_t bytes = 0;
+  };
+
+  // A pre-roll window: its ring stays HELD by the daemon (no copy), so the
+  // event views stay valid until it is written or handed back.
+  struct HeldWindow {
+    std::uint32_t ring = 0;
+    ScannedWindow window;
+  };
+
   struct LaneState {
     SubmitConsumer submit;
     FreeProducer free;
     WindowSelector selector;
-    std::uint32_t rings_out = 0;  // rings not in the free queue by the daemon's count
-  };
-
-  struct ScannedWindow {
-    atf::WindowMeta meta;
-    std::vector<atf::EventView> events;
-    std::uint64_t bytes = 0;
+    std::deque<HeldWindow> held;  // oldest first, at most the capped pre-roll
   };
 
   void drain_lane(std::uint32_t lane, WindowSink& sink, const DrainContext& ctx);
@@ -87,6 +99,12 @@ class ClientSegment {
   // their count conditions) and books pattern hits.
   void mark_events(const MarkingPolicy& policy, PatternMatcher::Scratch* scratch);
   void persist_scanned(WindowSink& sink, atf::KeepReason reason, DaemonStats& stats);
+  void persist_window(WindowSink& sink, ScannedWindow& w, atf::KeepReason reason, DaemonStats& stats);
+  // Carries out a decision for the window in scratch_ (ring `ring`, or none
+  // for a salvaged copy): held windows first, then this one.
+  void apply(std::uint32_t lane, std::uint32_t ring, const Decision& d, WindowSink& sink, DaemonStats& stats);
+  // Writes (persist) or hands back (discard) every held window of a lane.
+  void release_held(std::uint32_t lane, bool persist, atf::KeepReason reason, WindowSink& sink, DaemonStats& stats);
   void give_back(std::uint32_t lane, std::uint32_t ring);
   void maybe_free_lane(std::uint32_t lane);
   void mark_faulty(std::string why, DaemonStats& stats);

@@ -54,6 +54,13 @@ po::options_description file_options() {
     ("trigger-level", po::value<std::string>()->default_value("error"),
         "events at or above this level are marked: trace|debug|info|warn|error|fatal|none")
     ("strict-patterns", po::bool_switch(), "an invalid regex is a startup error instead of a literal fallback")
+    ("pre-roll", po::value<std::uint32_t>()->default_value(1),
+        "unmarked windows per lane held back and written before a marked window (capped at rings per lane - 2)")
+    ("post-roll", po::value<std::uint32_t>()->default_value(1), "windows per lane written after a marked window")
+    ("flush-after", po::value<double>()->default_value(2.0),
+        "seconds within which a marked event reaches disk even if its ring never fills (0: off)")
+    ("on-crash", po::value<std::string>()->default_value("marked"),
+        "what a crashed client's rings keep: marked (windows with a marked event, and their pre-roll), all, none")
     ("marking", po::value<std::string>()->default_value("on"),
         "on: keep only windows with a marked event; off: keep every window")
     ("log-level", po::value<std::string>()->default_value("info"), "trace|debug|info|warn|error|critical|off")
@@ -199,6 +206,20 @@ ParseOutcome parse_command_line(int argc, const char* const argv[], const std::s
   } else {
     problems.push_back("--marking must be 'on' or 'off', not '" + marking + "'");
   }
+  cfg.policy.pre_roll = vm["pre-roll"].as<std::uint32_t>();
+  cfg.policy.post_roll = vm["post-roll"].as<std::uint32_t>();
+  if (cfg.policy.pre_roll > 62) problems.push_back("--pre-roll " + std::to_string(cfg.policy.pre_roll) + " above 62");
+  if (cfg.policy.post_roll > 1000000)
+    problems.push_back("--post-roll " + std::to_string(cfg.policy.post_roll) + " above 1000000");
+  const double flush_after = vm["flush-after"].as<double>();
+  if (!(flush_after >= 0) || flush_after > 3600) {
+    problems.push_back("--flush-after " + std::to_string(flush_after) + " outside 0-3600 seconds");
+  } else {
+    cfg.policy.flush_after_ns = static_cast<std::uint64_t>(std::llround(flush_after * 1e9));
+  }
+  cfg.policy.on_crash = vm["on-crash"].as<std::string>();
+  if (cfg.policy.on_crash != "marked" && cfg.policy.on_crash != "all" && cfg.policy.on_crash != "none")
+    problems.push_back("--on-crash must be marked, all or none, not '" + cfg.policy.on_crash + "'");
   const std::string field = vm["trigger-field"].as<std::string>();
   if (field == "any") {
     cfg.policy.trigger_field = PatternField::any;

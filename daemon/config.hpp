@@ -29,6 +29,11 @@ struct PolicyConfig {
   PatternField trigger_field = PatternField::any;
   int trigger_level = 4;               // events at or above are marked (4 = error); -1: none
   bool strict_patterns = false;        // an invalid regex is an error, not a literal fallback
+  // Window selection (docs/user-guide.md explains the defaults).
+  std::uint32_t pre_roll = 1;          // unmarked windows per lane held back, written before a marked one
+  std::uint32_t post_roll = 1;         // windows per lane written after a marked one
+  std::uint64_t flush_after_ns = 2'000'000'000;  // a marked event reaches disk this soon; 0: only at ring full
+  std::string on_crash = "marked";     // marked|all|none: what a crashed client's rings keep
 };
 
 struct DaemonConfig {

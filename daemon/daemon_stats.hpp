@@ -17,6 +17,7 @@ struct DaemonStats {
   std::atomic<std::uint64_t> windows_seen{0};
   std::atomic<std::uint64_t> windows_persisted{0};
   std::atomic<std::uint64_t> windows_discarded{0};
+  std::atomic<std::uint64_t> windows_held{0};         // held back as pre-roll (later persisted or discarded)
   std::atomic<std::uint64_t> windows_failed{0};       // persist failed (write error)
   std::atomic<std::uint64_t> rings_corrupt{0};
   std::atomic<std::uint64_t> events_seen{0};

@@ -1,5 +1,6 @@
 #include "marking_policy.hpp"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
@@ -50,6 +51,15 @@ std::shared_ptr<const MarkingPolicy> MarkingPolicy::build(const PolicyConfig& co
   return p;
 }
 
+SelectionPolicy MarkingPolicy::selection(std::uint32_t rings_per_lane) const noexcept {
+  SelectionPolicy s;
+  s.marking = config_.marking;
+  s.pre_roll = std::min(config_.pre_roll, rings_per_lane > 2 ? rings_per_lane - 2 : 0u);
+  s.post_roll = config_.post_roll;
+  s.on_crash = config_.on_crash == "all" ? OnCrash::all : config_.on_crash == "none" ? OnCrash::none : OnCrash::marked;
+  return s;
+}
+
 bool MarkingPolicy::marks(std::string_view name, std::string_view message, std::uint8_t level,
                           PatternMatcher::Scratch* scratch) const noexcept {
   if (!config_.marking) return false;
@@ -65,6 +75,10 @@ std::string MarkingPolicy::to_json() const {
   j["trigger_level"] = config_.trigger_level < 0 ? "none" : levels[config_.trigger_level];
   j["ignore_case"] = config_.ignore_case;
   j["field"] = fields[static_cast<int>(config_.trigger_field)];
+  j["pre_roll"] = config_.pre_roll;
+  j["post_roll"] = config_.post_roll;
+  j["flush_after_s"] = static_cast<double>(config_.flush_after_ns) / 1e9;
+  j["on_crash"] = config_.on_crash;
   j["engine"] = matcher_ ? std::string(matcher_->engine()) : std::string("none");
   j["patterns"] = nlohmann::json::array();
   for (std::uint32_t id = 0; id < config_.triggers.size(); ++id) {

@@ -18,6 +18,7 @@
 
 #include "config.hpp"
 #include "matching/pattern_matcher.hpp"
+#include "window_selector.hpp"
 
 namespace preroll::daemon {
 
@@ -56,6 +57,10 @@ class MarkingPolicy {
     return config_.trigger_level >= 0 && level >= config_.trigger_level;
   }
   [[nodiscard]] int level_threshold() const noexcept { return config_.trigger_level; }
+  // Pre-/post-roll and crash handling, for a client with `rings_per_lane`
+  // rings: the daemon never holds so many that the client has no spare
+  // (one ring active, one spare at least).
+  [[nodiscard]] SelectionPolicy selection(std::uint32_t rings_per_lane) const noexcept;
 
   // Null when there are no trigger patterns.
   [[nodiscard]] const PatternMatcher* matcher() const noexcept { return matcher_.get(); }

@@ -31,7 +31,7 @@ std::string mark_prefix(unsigned thread, unsigned long long seq) {
 }  // namespace
 
 TEST_CASE("sparse marks: every marked event is on disk, every window holds one, under 20% of bytes kept") {
-  DaemonFixture d({"--trigger", "ERROR"});
+  DaemonFixture d({"--trigger", "ERROR", "--pre-roll", "0", "--post-roll", "0"});  // the strict rule
   const std::uint64_t t_begin = preroll::shm::monotonic_now_ns();
   const unsigned threads = 2;
   // 2 x 40000 events of 88 bytes fit in the 64-ring pool (see DaemonFixture).
@@ -130,4 +130,24 @@ TEST_CASE("bad options exit 1 with a message naming the option") {
   REQUIRE(st.has_value());
   CHECK(preroll::test::exit_code(*st) == 1);
   CHECK(p.err().find("--marking") != std::string::npos);
+}
+
+TEST_CASE("default pre-roll and post-roll keep one window before and one after each mark") {
+  DaemonFixture d;  // defaults: --pre-roll 1 --post-roll 1, trigger level error
+  const auto summary = d.run_client({PREROLL_GEN_PATH, "--threads", "1", "--events", "40000", "--mark-every",
+                                     "20000", "--rate", "200000"});
+  d.stop();
+  REQUIRE(summary["events_overwritten"].get<std::uint64_t>() == 0);
+  const Readback r = read_all(d.files());
+  std::map<preroll::atf::KeepReason, int> reasons;
+  for (const auto& w : r.windows) ++reasons[w.meta.reason];
+  // Two marks, far apart: each marked window with its neighbours. The second
+  // mark is the last event: no window follows it.
+  CHECK(reasons[preroll::atf::KeepReason::marked] == 2);
+  CHECK(reasons[preroll::atf::KeepReason::pre_roll] == 2);
+  CHECK(reasons[preroll::atf::KeepReason::post_roll] == 1);
+  CHECK(r.windows.size() == 5);
+  // Windows of the lane are in order and never overlap.
+  for (std::size_t i = 1; i < r.windows.size(); ++i)
+    CHECK(r.windows[i - 1].meta.end_ns < r.windows[i].meta.start_ns);
 }

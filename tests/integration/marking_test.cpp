@@ -24,7 +24,7 @@ std::size_t count_in_log(const std::string& log, const std::string& text) {
 TEST_CASE("SIGHUP reloads the policy from the config file, a bad file keeps the running policy") {
   preroll::test::TempDir cfgdir;
   const auto conf = cfgdir.path() / "prerolld.conf";
-  { std::ofstream(conf) << "trigger = ALPHA\ntrigger-level = none\n"; }
+  { std::ofstream(conf) << "trigger = ALPHA\ntrigger-level = none\npre-roll = 0\npost-roll = 0\n"; }
   DaemonFixture d({"--config", conf.string()});
   const std::vector<std::string> gen = {PREROLL_GEN_PATH, "--events", "20000", "--mark-every", "5000",
                                         "--mark-text", "BEEETA", "--rate", "200000"};
@@ -33,7 +33,7 @@ TEST_CASE("SIGHUP reloads the policy from the config file, a bad file keeps the 
   REQUIRE(wait_for([&] { return d.log().find("detached") != std::string::npos; }, 20s));
   CHECK(d.files().empty());
 
-  { std::ofstream(conf) << "trigger = re:BE+TA\ntrigger-level = none\n"; }
+  { std::ofstream(conf) << "trigger = re:BE+TA\ntrigger-level = none\npre-roll = 0\npost-roll = 0\n"; }
   d.signal(SIGHUP);
   REQUIRE(wait_for([&] { return count_in_log(d.log(), "reload: new policy in force") == 1; }, 20s));
   d.run_client(gen);

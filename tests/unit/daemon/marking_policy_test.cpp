@@ -28,6 +28,8 @@ PolicyConfig triggers(std::vector<TriggerSpec> t, bool ignore_case = false) {
   c.triggers = std::move(t);
   c.ignore_case = ignore_case;
   c.trigger_level = -1;  // patterns only, unless a test says otherwise
+  c.pre_roll = 0;        // the strict rule: only marked windows
+  c.post_roll = 0;
   return c;
 }
 

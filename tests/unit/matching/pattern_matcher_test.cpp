@@ -169,6 +169,37 @@ TEST_CASE("regex_pattern__complex_pattern__then_matches_correctly") {
   }
 }
 
+TEST_CASE("regex_pattern__groups_names_verbs_extended_mode__then_each_still_exact") {
+  // Patterns that cannot share one combined regex (the PCRE2 engine's
+  // prefilter) or Hyperscan's database keep their own meaning.
+  const bool hs = GENERATE(true, false);
+  const auto m = make({re("(?<n>ab)\\k<n>"), re("(?<n>cd)\\k<n>"), re("(?x) e f  # comment |"), re("\\Qa|b"),
+                       re("(a)\\1"), re("x(*COMMIT)y|xz"), lit("zz")},
+                      hs);
+  for (const CompiledPattern& c : m->patterns()) CHECK_FALSE(c.fell_back_to_literal);
+  CHECK(which(*m, "-", "abab") == Ids{0});
+  CHECK(which(*m, "-", "cdcd") == Ids{1});
+  CHECK(which(*m, "-", "ef") == Ids{2});
+  CHECK(which(*m, "-", "e f").empty());
+  CHECK(which(*m, "-", "a|b") == Ids{3});
+  CHECK(which(*m, "-", "aa") == Ids{4});
+  CHECK(which(*m, "-", "xy") == Ids{5});
+  CHECK(which(*m, "-", "xz").empty());  // (*COMMIT): no retry at a later alternative
+  CHECK(which(*m, "-", "zz") == Ids{6});
+  CHECK(which(*m, "-", "ab cd e f a").empty());
+}
+
+TEST_CASE("regex_pattern__numbered_reference_or_verb_beside_other_patterns__then_not_disturbed_by_them") {
+  // Combined into one regex, \1 would name the other pattern's group and
+  // (*COMMIT) would stop the search for the other patterns.
+  const bool hs = GENERATE(true, false);
+  const auto m = make({re("(x)y"), re("(a)\\1"), re("u(*COMMIT)v"), lit("q")}, hs);
+  CHECK(which(*m, "-", "aa") == Ids{1});
+  CHECK(which(*m, "-", "xy aa") == Ids{0, 1});
+  CHECK(which(*m, "-", "uq") == Ids{3});
+  CHECK(which(*m, "-", "uv") == Ids{2});
+}
+
 TEST_CASE("regex_pattern__utf_switch_in_pattern__then_refused_as_literal") {
   // Bytes are bytes: a pattern may not turn UTF mode on for itself.
   const bool hs = GENERATE(true, false);
