@@ -93,7 +93,11 @@ void ClientSegment::decide_and_return(std::uint32_t lane, std::uint32_t ring, Wi
     DaemonStats::add(stats.bytes_seen, extent->bytes());
     if (extent->bytes() == 0) {
       DaemonStats::add(stats.windows_discarded);
-    } else if (scan(lane, ring, seg_.ring_data(lane, ring), *extent, ctx)) {
+    } else if (scan(lane, ring, seg_.ring_data(lane, ring), *extent, ctx, already_persisted(lane, ring))) {
+      if (scratch_.events.empty()) {
+        give_back(lane, ring);  // every event was written by an early flush
+        return;
+      }
       const SelectionPolicy sel = ctx.policy.selection(header_.layout.geometry.rings_per_lane);
       const Decision d = ls.selector.on_window(sel, ls.held.size());
       apply(lane, ring, d, sink, stats);
@@ -128,7 +132,7 @@ std::optional<shm::RingExtent> ClientSegment::extent_of(std::uint32_t lane, std:
 }
 
 bool ClientSegment::scan(std::uint32_t lane, std::uint32_t ring, const unsigned char* bytes,
-                         const shm::RingExtent& extent, const DrainContext& ctx) {
+                         const shm::RingExtent& extent, const DrainContext& ctx, std::uint32_t skip, bool peek) {
   const MarkingPolicy& policy = ctx.policy;
   DaemonStats& stats = ctx.stats;
   const shm::RingHeader& hdr = seg_.ring_header(lane, ring);
@@ -141,8 +145,13 @@ bool ClientSegment::scan(std::uint32_t lane, std::uint32_t ring, const unsigned 
   // Descriptive values only (never used as indices): relaxed reads.
   w.meta.tid = lc.tid.load(std::memory_order_relaxed);
   w.meta.ring_sequence = hdr.sequence.load(std::memory_order_relaxed);
-  w.meta.lost_events_before = hdr.overwritten_events.load(std::memory_order_relaxed);
-  w.meta.lost_bytes_before = hdr.overwritten_bytes.load(std::memory_order_relaxed);
+  // Evicted events that an early flush had already written are not lost.
+  const std::uint64_t evicted = hdr.overwritten_events.load(std::memory_order_relaxed);
+  const std::uint64_t written_early = hdr.persisted_sequence.load(std::memory_order_relaxed) == w.meta.ring_sequence
+                                          ? hdr.persisted_events.load(std::memory_order_relaxed)
+                                          : 0;
+  w.meta.lost_events_before = evicted > written_early ? evicted - written_early : 0;
+  w.meta.lost_bytes_before = w.meta.lost_events_before != 0 ? hdr.overwritten_bytes.load(std::memory_order_relaxed) : 0;
   const shm::ParseResult r =
       shm::parse_ring(bytes, extent, header_.layout.geometry.max_message_size, [&](const shm::RecordView& rec) {
         atf::EventView ev;
@@ -160,6 +169,8 @@ bool ClientSegment::scan(std::uint32_t lane, std::uint32_t ring, const unsigned 
       spdlog::warn("pid {}: lane {} ring {}: {}; ring skipped", pid_, lane, ring, r.error);
     return false;
   }
+  if (skip != 0) w.events.erase(w.events.begin(), w.events.begin() + std::min<std::size_t>(skip, w.events.size()));
+  if (peek) return true;  // parsed only: no marking, no counters
   counts_.clear();
   if (policy.enabled()) mark_events(policy, ctx.scratch);
   std::uint32_t marked = 0;
@@ -309,6 +320,98 @@ void ClientSegment::maybe_free_lane(std::uint32_t lane) {
                                    std::memory_order_release, std::memory_order_relaxed);
 }
 
+std::optional<shm::RingExtent> ClientSegment::copy_active(std::uint32_t lane, std::uint32_t ring) {
+  shm::RingHeader& hdr = seg_.ring_header(lane, ring);
+  // Seqlock read (see RingHeader::generation): copy the ring's records and
+  // keep the copy only if the writer did not rewrite them meanwhile.
+  const std::uint64_t gen_before = hdr.generation.load(std::memory_order_acquire);
+  const auto extent = extent_of(lane, ring);
+  if (!extent || extent->bytes() == 0) return std::nullopt;
+  const unsigned char* src = seg_.ring_data(lane, ring);
+  std::memcpy(copy_.data() + extent->older_begin, src + extent->older_begin, extent->older_end - extent->older_begin);
+  std::memcpy(copy_.data(), src, extent->newer_end);
+  std::atomic_thread_fence(std::memory_order_acquire);
+  if (hdr.generation.load(std::memory_order_relaxed) != gen_before) return std::nullopt;
+  return extent;
+}
+
+std::uint32_t ClientSegment::already_persisted(std::uint32_t lane, std::uint32_t ring) const noexcept {
+  const shm::RingHeader& hdr = seg_.ring_header(lane, ring);
+  if (hdr.persisted_sequence.load(std::memory_order_relaxed) != hdr.sequence.load(std::memory_order_relaxed)) return 0;
+  const std::uint64_t written = hdr.persisted_events.load(std::memory_order_relaxed);
+  const std::uint64_t evicted = hdr.overwritten_events.load(std::memory_order_relaxed);
+  // Ordinals below `evicted` are gone from the ring; of those still in it,
+  // the ones below `written` were written already.
+  return written > evicted ? static_cast<std::uint32_t>(written - evicted) : 0;
+}
+
+void ClientSegment::note_persisted(std::uint32_t lane, std::uint32_t ring, std::uint32_t events_in_ring) noexcept {
+  shm::RingHeader& hdr = seg_.ring_header(lane, ring);
+  const std::uint64_t evicted = hdr.overwritten_events.load(std::memory_order_relaxed);
+  hdr.persisted_events.store(static_cast<std::uint32_t>(evicted + events_in_ring), std::memory_order_relaxed);
+  hdr.persisted_sequence.store(hdr.sequence.load(std::memory_order_relaxed), std::memory_order_relaxed);
+}
+
+void ClientSegment::flush_waiting_marks(WindowSink& sink, const DrainContext& ctx, std::uint64_t now_ns) {
+  const std::uint64_t flush_after = ctx.policy.config().flush_after_ns;
+  if (flush_after == 0 || !ctx.policy.enabled() || faulty()) return;
+  const auto& g = header_.layout.geometry;
+  for (std::uint32_t l = 0; l < g.lane_count; ++l) {
+    shm::LaneControl& lc = seg_.lane(l);
+    if (lc.state.load(std::memory_order_relaxed) != static_cast<std::uint32_t>(shm::LaneState::active)) continue;
+    const std::uint32_t ring_untrusted = lc.active_ring.load(std::memory_order_acquire);
+    if (ring_untrusted >= g.rings_per_lane) continue;
+    const std::uint32_t ring = ring_untrusted;
+    ActiveWatch& watch = lanes_[l].watch;
+    const shm::RingHeader& hdr = seg_.ring_header(l, ring);
+    const std::uint64_t sequence = hdr.sequence.load(std::memory_order_relaxed);
+    const std::uint32_t committed = hdr.committed.load(std::memory_order_acquire);
+    if (watch.ring != ring || watch.sequence != sequence) watch = ActiveWatch{ring, sequence, ~0u, 0};
+    const bool changed = committed != watch.committed_seen;
+    const bool due = watch.marked_since_ns != 0 && now_ns - watch.marked_since_ns >= flush_after;
+    if (!changed && !due) continue;
+    const auto extent = copy_active(l, ring);
+    if (!extent) continue;
+    const std::uint32_t skip = already_persisted(l, ring);
+    // Counters and count conditions see these events once, when they are
+    // written or discarded; peeking here must not count them. So: parse
+    // without marking, and look only for marks that need no history.
+    if (!scan(l, ring, copy_.data(), *extent, ctx, skip, /*peek=*/true)) continue;
+    watch.committed_seen = committed;
+    if (watch.marked_since_ns == 0 && has_immediate_mark(ctx.policy, ctx.scratch)) watch.marked_since_ns = now_ns;
+    if (watch.marked_since_ns == 0 || now_ns - watch.marked_since_ns < flush_after) continue;
+    // Due: decide and write for real.
+    const std::uint32_t in_ring = skip + static_cast<std::uint32_t>(scratch_.events.size());
+    if (!scan(l, ring, copy_.data(), *extent, ctx, skip) || scratch_.events.empty()) continue;
+    DaemonStats::add(ctx.stats.windows_seen);
+    DaemonStats::add(ctx.stats.bytes_seen, extent->bytes());
+    const SelectionPolicy sel = ctx.policy.selection(g.rings_per_lane);
+    Decision d = lanes_[l].selector.on_window(sel, lanes_[l].held.size());
+    if (d.persist() && d.reason == atf::KeepReason::marked) d.reason = atf::KeepReason::flush_timeout;
+    if (d.action == Decision::Action::hold) d.action = Decision::Action::discard;  // the ring is not ours to hold
+    apply(l, kNoRing, d, sink, ctx.stats);
+    note_persisted(l, ring, in_ring);
+    watch.marked_since_ns = 0;
+  }
+}
+
+bool ClientSegment::has_immediate_mark(const MarkingPolicy& policy, PatternMatcher::Scratch* scratch) {
+  const auto& events = scratch_.events;
+  for (const atf::EventView& ev : events)
+    if ((ev.flags & atf::event_flags::client_marked) != 0 || policy.level_marks(ev.level)) return true;
+  const PatternMatcher* matcher = policy.matcher();
+  if (matcher == nullptr || scratch == nullptr || events.empty()) return false;
+  texts_.clear();
+  for (const atf::EventView& ev : events) texts_.push_back({ev.name, ev.message});
+  hits_.clear();
+  matcher->match_events(texts_, *scratch, hits_);
+  // A trigger with a count condition needs the client's history, which only
+  // the real marking pass keeps: it does not start the flush clock.
+  for (const PatternHit& h : hits_)
+    if (h.pattern_id < policy.pattern_count() && policy.trigger(h.pattern_id).min_count <= 1) return true;
+  return false;
+}
+
 void ClientSegment::finalize(WindowSink& sink, const DrainContext& ctx, atf::KeepReason reason) {
   DaemonStats& stats = ctx.stats;
   drain(sink, ctx);
@@ -323,22 +426,18 @@ void ClientSegment::finalize(WindowSink& sink, const DrainContext& ctx, atf::Kee
     const std::uint32_t active_untrusted = lc.active_ring.load(std::memory_order_acquire);
     if (active_untrusted >= g.rings_per_lane) continue;  // none (or nonsense): nothing to salvage
     const std::uint32_t ring = active_untrusted;
-    shm::RingHeader& hdr = seg_.ring_header(l, ring);
-    // Seqlock read (see RingHeader::generation): copy the ring's records
-    // and keep the copy only if the writer did not rewrite them meanwhile.
-    const std::uint64_t gen_before = hdr.generation.load(std::memory_order_acquire);
-    const auto extent = extent_of(l, ring);
-    if (!extent || extent->bytes() == 0) continue;
-    const unsigned char* src = seg_.ring_data(l, ring);
-    std::memcpy(copy_.data() + extent->older_begin, src + extent->older_begin, extent->older_end - extent->older_begin);
-    std::memcpy(copy_.data(), src, extent->newer_end);
-    std::atomic_thread_fence(std::memory_order_acquire);
-    if (hdr.generation.load(std::memory_order_relaxed) != gen_before) continue;  // rewritten under us
+    const auto extent = copy_active(l, ring);
+    if (!extent) continue;
     DaemonStats::add(stats.windows_seen);
     DaemonStats::add(stats.bytes_seen, extent->bytes());
-    if (!scan(l, ring, copy_.data(), *extent, ctx)) continue;
+    const std::uint32_t skip = already_persisted(l, ring);
+    if (!scan(l, ring, copy_.data(), *extent, ctx, skip) || scratch_.events.empty()) continue;
+    const std::uint32_t in_ring = skip + static_cast<std::uint32_t>(scratch_.events.size());
     const Decision d = lanes_[l].selector.on_final(reason, sel, lanes_[l].held.size());
     apply(l, kNoRing, d, sink, stats);
+    // A live client (daemon shutdown) keeps this ring: the next daemon must
+    // not write these events again.
+    if (d.persist()) note_persisted(l, ring, in_ring);
   }
   // What is still held (lanes without an active ring, or whose last part was
   // not kept) is written only when the crash policy keeps everything, and

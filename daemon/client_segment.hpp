@@ -49,6 +49,12 @@ class ClientSegment {
   // discards, hands the ring back, and frees lanes whose thread exited.
   void drain(WindowSink& sink, const DrainContext& ctx);
 
+  // --flush-after: writes the unwritten part of an active ring once a marked
+  // event has waited `flush_after_ns` in it (reason flush-timeout), so a
+  // mark reaches disk even if its ring never fills. Cheap when nothing
+  // changed: rings are only re-read when their committed size moved.
+  void flush_waiting_marks(WindowSink& sink, const DrainContext& ctx, std::uint64_t now_ns);
+
   // The end of the attachment (client exit or crash, daemon shutdown):
   // drains, then persists the committed part of each active ring per policy
   // with `reason`.
@@ -77,11 +83,20 @@ class ClientSegment {
     ScannedWindow window;
   };
 
+  // What --flush-after knows about a lane's active ring.
+  struct ActiveWatch {
+    std::uint32_t ring = kNoRing;
+    std::uint64_t sequence = 0;
+    std::uint32_t committed_seen = 0;  // skip the ring while it does not change
+    std::uint64_t marked_since_ns = 0; // daemon time an unpersisted mark was first seen; 0: none
+  };
+
   struct LaneState {
     SubmitConsumer submit;
     FreeProducer free;
     WindowSelector selector;
     std::deque<HeldWindow> held;  // oldest first, at most the capped pre-roll
+    ActiveWatch watch;
   };
 
   void drain_lane(std::uint32_t lane, WindowSink& sink, const DrainContext& ctx);
@@ -91,8 +106,23 @@ class ClientSegment {
   void decide_and_return(std::uint32_t lane, std::uint32_t ring, WindowSink& sink, const DrainContext& ctx);
   // Scans `bytes` (a ring's committed prefix) into scratch_. False on a
   // corrupt ring (counted, reported once).
+  // Parses a ring's records into scratch_, drops the first `skip` (already
+  // written by an early flush), marks the rest. False on a corrupt ring.
+  // `peek`: parse only (no marking, no counters), for --flush-after.
   bool scan(std::uint32_t lane, std::uint32_t ring, const unsigned char* bytes, const shm::RingExtent& extent,
-            const DrainContext& ctx);
+            const DrainContext& ctx, std::uint32_t skip = 0, bool peek = false);
+  // Whether the peeked events hold a mark that needs no history (client
+  // flag, level, or a trigger without a count condition).
+  bool has_immediate_mark(const MarkingPolicy& policy, PatternMatcher::Scratch* scratch);
+  // Events at the front of the ring's current contents that a daemon has
+  // already written (RingHeader::persisted_*).
+  [[nodiscard]] std::uint32_t already_persisted(std::uint32_t lane, std::uint32_t ring) const noexcept;
+  // Records that every event of the ring's activation up to its current
+  // end has been written.
+  void note_persisted(std::uint32_t lane, std::uint32_t ring, std::uint32_t events_in_ring) noexcept;
+  // Copies an active ring under its seqlock into copy_; nullopt if it is
+  // empty, corrupt, or was rewritten during the copy.
+  std::optional<shm::RingExtent> copy_active(std::uint32_t lane, std::uint32_t ring);
   [[nodiscard]] std::optional<shm::RingExtent> extent_of(std::uint32_t lane, std::uint32_t ring) const noexcept;
   [[nodiscard]] std::uint64_t to_monotonic_ns(std::uint64_t raw, const TscClock& clock) const noexcept;
   // Sets policy_marked on the scanned window's events (level, patterns with

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "preroll/shm/tsc.hpp"
+
 namespace preroll::daemon {
 
 PersistenceWorker::PersistenceWorker(const PolicyHolder& policy, DaemonStats& stats)
@@ -77,6 +79,7 @@ void PersistenceWorker::execute(const Task& t) {
     if (!t.finalize) {
       c.drain_queued.store(false, std::memory_order_release);
       c.segment.drain(c.sink, ctx);
+      c.segment.flush_waiting_marks(c.sink, ctx, shm::monotonic_now_ns());
       if (c.segment.faulty()) {
         spdlog::error("pid {} ({}): corrupt segment, client detached from persistence: {}", c.identity.pid,
                       c.identity.process_name, c.segment.fault());

@@ -3,6 +3,7 @@
 // started before the daemon, a daemon killed and restarted, a client killed,
 // fork, and emit from a signal handler.
 #include <catch2/catch.hpp>
+#include <fstream>
 #include <set>
 #include <string>
 
@@ -147,4 +148,27 @@ TEST_CASE("emit from a signal handler never corrupts the lane, nested events are
   const auto handler_on_disk = r.count_messages_containing("from the signal handler");
   CHECK(handler_on_disk <= handler - nested);
   if (overwritten == 0) CHECK(handler_on_disk == handler - nested);
+}
+
+TEST_CASE("flush-after: a marked event reaches disk while its ring is far from full and the client lives on") {
+  DaemonFixture d({"--flush-after", "0.5"});
+  const auto stop = d.dir.path() / "stop";
+  auto client = d.spawn_client({SCENARIO_CLIENT_PATH, "mark-and-idle", stop.string()});
+  const bool on_disk = wait_for(
+      [&] {
+        const auto files = d.files();
+        return !files.empty() && read_all(files).count_messages_containing("mark-then-idle") == 1;
+      },
+      20s);
+  INFO("daemon log:\n" << d.log());
+  CHECK(on_disk);
+  CHECK(client->running());
+  { std::ofstream(stop) << "stop\n"; }
+  REQUIRE(client->wait(30s).has_value());
+  d.stop();
+  const auto r = read_all(d.files());
+  CHECK(r.count_messages_containing("mark-then-idle") == 1);  // written once, not again at exit
+  bool flushed = false;
+  for (const auto& w : r.windows) flushed = flushed || w.meta.reason == preroll::atf::KeepReason::flush_timeout;
+  CHECK(flushed);
 }

@@ -117,6 +117,32 @@ class TestSegment {
     return ring;
   }
 
+  // Client side: adds events after the active ring's committed part.
+  void append_active(std::uint32_t lane, const std::vector<TestEvent>& events) {
+    const std::uint32_t ring = seg_.lane(lane).active_ring.load();
+    auto& h = seg_.ring_header(lane, ring);
+    std::uint32_t pos = h.committed.load();
+    for (const auto& e : events) {
+      const auto size = shm::record_size(static_cast<std::uint32_t>(e.name.size()),
+                                         static_cast<std::uint32_t>(e.message.size()));
+      REQUIRE(pos + size <= layout_.geometry.ring_size);
+      shm::write_record(seg_.ring_data(lane, ring) + pos, ++clock_, e.level, e.flags, e.name.data(),
+                        static_cast<std::uint8_t>(e.name.size()), e.message.data(),
+                        static_cast<std::uint16_t>(e.message.size()));
+      pos += size;
+    }
+    h.committed.store(pos, std::memory_order_release);
+  }
+
+  // Client side: hands the active ring over (as a full ring would be).
+  void submit_active(std::uint32_t lane) {
+    const std::uint32_t ring = seg_.lane(lane).active_ring.load();
+    shm::SpscProducer<std::uint32_t, shm::kMaxRingsPerLane> sq(&seg_.lane(lane).submit_queue);
+    seg_.ring_header(lane, ring).state.store(static_cast<std::uint32_t>(shm::RingState::submitted));
+    seg_.lane(lane).active_ring.store(shm::kNoActiveRing);
+    REQUIRE(sq.try_push(ring) == shm::QueueStatus::ok);
+  }
+
   [[nodiscard]] const shm::SegmentRef& ref() const { return seg_; }
 
  private:

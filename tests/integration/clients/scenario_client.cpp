@@ -9,6 +9,7 @@
 //   crash MARKS                         mark MARKS times in partial rings, then SIGKILL itself
 //   fork                                parent and child each mark once; child exits first
 //   signal SIGNALS                      emit in a loop while a thread signals it; handler emits
+//   mark-and-idle STOP_FILE             mark once, then stay alive without filling a ring until STOP_FILE
 #include <pthread.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -186,6 +187,21 @@ int signal_mode(int signals) {
   return 0;
 }
 
+int mark_and_idle(const char* stop_file) {
+  if (!emit_until([] { return counters().daemon_connected == 1; }, 30s)) return 3;
+  emit_filler(10);
+  preroll_mark("idle", "mark-then-idle");
+  emit_filler(10);
+  std::printf("{\"marked\":true}\n");
+  std::fflush(stdout);
+  const auto deadline = std::chrono::steady_clock::now() + 120s;
+  while (!std::ifstream(stop_file).good()) {
+    if (std::chrono::steady_clock::now() > deadline) return 3;
+    std::this_thread::sleep_for(10ms);
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -200,6 +216,7 @@ int main(int argc, char** argv) {
   if (mode == "crash" && argc == 3) return crash(std::atoi(argv[2]));
   if (mode == "fork") return fork_mode();
   if (mode == "signal" && argc == 3) return signal_mode(std::atoi(argv[2]));
+  if (mode == "mark-and-idle" && argc == 3) return mark_and_idle(argv[2]);
   std::fprintf(stderr, "scenario_client: bad mode or arguments\n");
   return 2;
 }

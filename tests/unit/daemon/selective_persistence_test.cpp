@@ -408,3 +408,56 @@ TEST_CASE("client crash with on-crash all keeps everything, none keeps nothing")
     }
   }
 }
+
+TEST_CASE("flush-after: a mark in a ring that never fills reaches disk, and the rest is not written twice") {
+  TestSegment ts;
+  auto cs = ts.attach();
+  auto pc = policy(0, 0);
+  pc.flush_after_ns = 2'000'000'000;
+  test::DrainHarness h(MarkingPolicy::build(pc));
+  FakeSink sink;
+  ts.activate_with(0, window("a", 4, 1));  // a-1 is marked
+  const std::uint64_t t0 = 100'000'000'000;
+  cs->flush_waiting_marks(sink, h.ctx(), t0);  // seen, not due yet
+  CHECK(sink.windows.empty());
+  cs->flush_waiting_marks(sink, h.ctx(), t0 + 1'000'000'000);
+  CHECK(sink.windows.empty());
+  cs->flush_waiting_marks(sink, h.ctx(), t0 + 2'000'000'000);  // due
+  REQUIRE(sink.windows.size() == 1);
+  CHECK(sink.windows[0].meta.reason == atf::KeepReason::flush_timeout);
+  CHECK(sink.windows[0].messages.size() == 4);
+  // The client writes on and the ring is handed over: only the new events
+  // are decided (none marked: discarded), none is written twice.
+  ts.append_active(0, window("b", 3));
+  cs->flush_waiting_marks(sink, h.ctx(), t0 + 9'000'000'000);
+  CHECK(sink.windows.size() == 1);
+  ts.append_active(0, window("c", 2, 0));
+  ts.submit_active(0);
+  cs->drain(sink, h.ctx());
+  REQUIRE(sink.windows.size() == 2);
+  CHECK(sink.windows[1].meta.reason == atf::KeepReason::marked);
+  REQUIRE(sink.windows[1].messages.size() == 5);
+  CHECK(sink.windows[1].messages[0] == "b-0");
+  CHECK(sink.windows[1].messages[4] == "c-1");
+}
+
+TEST_CASE("a daemon restarted after writing part of an active ring continues from there") {
+  TestSegment ts;
+  auto pc = policy(0, 0);
+  test::DrainHarness h(MarkingPolicy::build(pc));
+  FakeSink first, second;
+  ts.activate_with(0, window("a", 3, 2));
+  {
+    auto cs = ts.attach();
+    cs->finalize(first, h.ctx(), atf::KeepReason::daemon_shutdown);
+  }
+  REQUIRE(first.windows.size() == 1);
+  CHECK(first.windows[0].meta.reason == atf::KeepReason::daemon_shutdown);
+  auto cs = ts.attach();  // the next daemon
+  ts.append_active(0, window("b", 2, 1));
+  ts.submit_active(0);
+  cs->drain(second, h.ctx());
+  REQUIRE(second.windows.size() == 1);
+  REQUIRE(second.windows[0].messages.size() == 2);
+  CHECK(second.windows[0].messages[0] == "b-0");
+}

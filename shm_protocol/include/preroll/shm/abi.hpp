@@ -245,7 +245,9 @@ inline constexpr std::uint32_t kNoActiveRing = 0xFFFFFFFFu;
 //   32   8     overwritten_bytes
 //   40   4     start               offset of the oldest record when wrapped, else 0
 //   44   4     wrap_end            end of the older records when wrapped, else 0
-//   48   16    reserved
+//   48   8     persisted_sequence  [daemon] `sequence` of the activation persisted_events is about
+//   56   4     persisted_events    [daemon] events of that activation already written (by ordinal)
+//   60   4     reserved
 //
 // A ring is filled from offset 0. When it is full and the lane has no spare
 // ring, the writer WRAPS: it keeps writing from offset 0 and evicts the
@@ -253,6 +255,14 @@ inline constexpr std::uint32_t kNoActiveRing = 0xFFFFFFFFu;
 // holds the most recent events. Its records are then, oldest first,
 // [start, wrap_end) followed by [0, committed), with committed <= start <=
 // wrap_end <= ring_size. Not wrapped: [0, committed), start = wrap_end = 0.
+//
+// Ordinals: the events of one activation are numbered from 0 in write order;
+// the oldest event still in the ring has ordinal overwritten_events. The
+// daemon may write a prefix of an ACTIVE ring early (--flush-after, daemon
+// shutdown) and records how far in persisted_events, tagged with the
+// activation's sequence, so neither it nor a restarted daemon writes those
+// events again when the ring is handed over. Only a daemon writes these two
+// fields; the client never reads them.
 // ---------------------------------------------------------------------------
 enum class RingState : std::uint32_t {
   free = 0,       // in the free queue (or never used)
@@ -286,7 +296,12 @@ struct alignas(kCacheLine) RingHeader {
   std::atomic<std::uint64_t> overwritten_bytes;
   std::atomic<std::uint32_t> start;
   std::atomic<std::uint32_t> wrap_end;
-  std::uint8_t reserved[16];
+  // persisted_*: written relaxed by the daemon (the only writer), read by a
+  // daemon (this one, or the next after a restart) as its own bookkeeping;
+  // a client that scribbles here only hides or repeats its own events.
+  std::atomic<std::uint64_t> persisted_sequence;
+  std::atomic<std::uint32_t> persisted_events;
+  std::uint8_t reserved[4];
 };
 
 // ---------------------------------------------------------------------------
@@ -351,6 +366,8 @@ static_assert(offsetof(RingHeader, overwritten_events) == 24);
 static_assert(offsetof(RingHeader, overwritten_bytes) == 32);
 static_assert(offsetof(RingHeader, start) == 40);
 static_assert(offsetof(RingHeader, wrap_end) == 44);
+static_assert(offsetof(RingHeader, persisted_sequence) == 48);
+static_assert(offsetof(RingHeader, persisted_events) == 56);
 
 // All-zero means free/empty: the zero value of each state enum is "free".
 static_assert(static_cast<std::uint32_t>(LaneState::free) == 0);
