@@ -173,30 +173,31 @@ bool PatternMatcher::match_any(const EventText& event, Scratch& scratch) const n
 // (16, 64 and 256 KiB within noise). Without Hyperscan: Pcre2Engine.
 void PatternMatcher::match_events(std::span<const EventText> events, Scratch& scratch,
                                   std::vector<PatternHit>& hits) const {
-  ScratchState* s = own(scratch);
-  if (s == nullptr || patterns_.empty()) return;
-#ifdef PREROLL_HAVE_HYPERSCAN
-  if (state_->hs) {
-    s->found.clear();
-    state_->hs->match_events_chunked(events, *s);
-    append_found(*s, hits);
-    return;
-  }
-#endif
-  state_->pcre2_engine->match_events(events, s->pcre, hits);
+  match_window(events, scratch, hits, /*chunked=*/true);
 }
 
 void PatternMatcher::match_events_per_event(std::span<const EventText> events, Scratch& scratch,
                                             std::vector<PatternHit>& hits) const {
+  match_window(events, scratch, hits, /*chunked=*/false);
+}
+
+void PatternMatcher::match_window(std::span<const EventText> events, Scratch& scratch, std::vector<PatternHit>& hits,
+                                  bool chunked) const {
   ScratchState* s = own(scratch);
   if (s == nullptr || patterns_.empty()) return;
 #ifdef PREROLL_HAVE_HYPERSCAN
   if (state_->hs) {
     s->found.clear();
-    state_->hs->match_events_per_event(events, *s);
+    if (chunked) {
+      state_->hs->match_events_chunked(events, *s);
+    } else {
+      state_->hs->match_events_per_event(events, *s);
+    }
     append_found(*s, hits);
     return;
   }
+#else
+  (void)chunked;
 #endif
   state_->pcre2_engine->match_events(events, s->pcre, hits);
 }

@@ -155,6 +155,9 @@ class PatternMatcher final {
  private:
   PatternMatcher(std::vector<CompiledPattern> patterns, std::unique_ptr<matching_detail::MatcherState> state);
   [[nodiscard]] matching_detail::ScratchState* own(Scratch& scratch) const noexcept;
+  // The body of match_events (chunked) and match_events_per_event.
+  void match_window(std::span<const EventText> events, Scratch& scratch, std::vector<PatternHit>& hits,
+                    bool chunked) const;
 
   std::vector<CompiledPattern> patterns_;
   std::unique_ptr<matching_detail::MatcherState> state_;

@@ -1,4 +1,5 @@
 // Field selection, field and event boundaries, arbitrary bytes.
+#include "matching_test_support.hpp"
 #include "pattern_matcher.hpp"
 
 #include <catch2/catch.hpp>
@@ -7,31 +8,13 @@
 #include <string>
 #include <vector>
 
-namespace Catch {
-template <>
-struct StringMaker<preroll::daemon::PatternHit> {
-  static std::string convert(const preroll::daemon::PatternHit& h) {
-    return "{event " + std::to_string(h.event_index) + ", pattern " + std::to_string(h.pattern_id) + "}";
-  }
-};
-}  // namespace Catch
 
 using namespace preroll::daemon;
+using namespace preroll::daemon::test;
 
 namespace {
 
-PatternSpec lit(std::string text, bool ignore_case = false, PatternField field = PatternField::any) {
-  return {std::move(text), PatternKind::literal, ignore_case, field};
-}
-PatternSpec re(std::string text, bool ignore_case = false, PatternField field = PatternField::any) {
-  return {std::move(text), PatternKind::regex, ignore_case, field};
-}
 
-std::unique_ptr<const PatternMatcher> make(const std::vector<PatternSpec>& specs, bool hyperscan) {
-  MatcherLimits limits;
-  limits.use_hyperscan = hyperscan;
-  return PatternMatcher::build(specs, limits);
-}
 
 // match_events over a window, checked against match_events_per_event and
 // match_any on each event.

@@ -2,6 +2,7 @@
 // Every case runs on both engines: Hyperscan+PCRE2 (when the build has it)
 // and PCRE2-JIT alone; each answer is cross-checked between match_any,
 // match_events and match_events_per_event.
+#include "matching_test_support.hpp"
 #include "pattern_matcher.hpp"
 
 #include <catch2/catch.hpp>
@@ -11,21 +12,11 @@
 #include <vector>
 
 using namespace preroll::daemon;
+using namespace preroll::daemon::test;
 
 namespace {
 
-PatternSpec lit(std::string text, bool ignore_case = false, PatternField field = PatternField::any) {
-  return {std::move(text), PatternKind::literal, ignore_case, field};
-}
-PatternSpec re(std::string text, bool ignore_case = false, PatternField field = PatternField::any) {
-  return {std::move(text), PatternKind::regex, ignore_case, field};
-}
 
-std::unique_ptr<const PatternMatcher> make(const std::vector<PatternSpec>& specs, bool hyperscan,
-                                           MatcherLimits limits = {}) {
-  limits.use_hyperscan = hyperscan;
-  return PatternMatcher::build(specs, limits);
-}
 
 // The ids of the patterns matching one event, checked three ways.
 std::vector<std::uint32_t> which(const PatternMatcher& m, std::string_view name, std::string_view message) {

@@ -6,6 +6,7 @@
 // (ECMAScript) for regexes from a small grammar whose meaning is the same in
 // ECMAScript and PCRE2 (PCRE2's `$` is written (?=\n?$) for ECMAScript; a
 // caseless regex uses only lowercase letters and runs on the lowercased text).
+#include "matching_test_support.hpp"
 #include "pattern_matcher.hpp"
 
 #include <catch2/catch.hpp>
@@ -18,16 +19,9 @@
 #include <thread>
 #include <vector>
 
-namespace Catch {
-template <>
-struct StringMaker<preroll::daemon::PatternHit> {
-  static std::string convert(const preroll::daemon::PatternHit& h) {
-    return "{event " + std::to_string(h.event_index) + ", pattern " + std::to_string(h.pattern_id) + "}";
-  }
-};
-}  // namespace Catch
 
 using namespace preroll::daemon;
+using namespace preroll::daemon::test;
 
 namespace {
 
