@@ -113,26 +113,15 @@ Runtime::Runtime(const shm::Geometry& g, std::uint64_t epoch) : epoch_(epoch) {
   mapping_ = shm::MappedSegment(memfd_.get(), layout.segment_size);
   seg_ = shm::SegmentRef(mapping_.data(), layout);
 
-  // The memfd is zero-filled: all lanes free, all queues empty. Fill in the
-  // write-once header and give every lane its rings (free queue), all before
-  // the descriptor is sent, which orders these writes before the daemon's reads.
+  // The memfd is zero-filled: all lanes free, all queues empty. Geometry and
+  // free queues, then who we are and our clock, all before the descriptor is
+  // sent, which orders these writes before the daemon's reads.
+  shm::init_segment(seg_);
   shm::SegmentHeader& h = seg_.header();
-  h.magic = shm::kSegmentMagic;
-  h.abi_version = shm::kAbiVersion;
-  h.header_size = shm::kHeaderRegionSize;
-  h.segment_size = layout.segment_size;
-  h.lane_count = g.lane_count;
-  h.rings_per_lane = g.rings_per_lane;
-  h.ring_size = g.ring_size;
-  h.max_message_size = g.max_message_size;
-  h.lane_table_offset = layout.lane_table_offset;
-  h.ring_header_offset = layout.ring_header_offset;
-  h.ring_data_offset = layout.ring_data_offset;
   h.pid = static_cast<std::uint32_t>(::getpid());
   h.uid = static_cast<std::uint32_t>(::getuid());
   h.created_monotonic_ns = clock_ns(CLOCK_MONOTONIC);
   h.created_realtime_ns = clock_ns(CLOCK_REALTIME);
-  h.clock_source = static_cast<std::uint32_t>(shm::ClockSource::monotonic);
   if (shm::tsc_is_reliable()) {
     // A short calibration (once per process, at its first event) so the
     // segment is self-describing; the daemon converts with its own, longer
@@ -147,13 +136,6 @@ Runtime::Runtime(const shm::Geometry& g, std::uint64_t epoch) : epoch_(epoch) {
     }
   }
   read_process_name(h.process_name);
-
-  for (std::uint32_t l = 0; l < g.lane_count; ++l) {
-    shm::LaneControl& lane = seg_.lane(l);
-    lane.active_ring.store(shm::kNoActiveRing, std::memory_order_relaxed);
-    shm::SpscProducer<std::uint32_t, shm::kMaxRingsPerLane> free_q(&lane.free_queue);
-    for (std::uint32_t r = 0; r < g.rings_per_lane; ++r) (void)free_q.try_push(r);
-  }
 
   writers_ = std::make_unique<LaneWriter[]>(g.lane_count);
   std::string socket = shm::client_socket_path();

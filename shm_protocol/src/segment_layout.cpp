@@ -36,4 +36,28 @@ Layout compute_layout(const Geometry& g) noexcept {
   return l;
 }
 
+void init_segment(const SegmentRef& seg) {
+  const Layout& l = seg.layout();
+  const Geometry& g = l.geometry;
+  SegmentHeader& h = seg.header();
+  h.magic = kSegmentMagic;
+  h.abi_version = kAbiVersion;
+  h.header_size = kHeaderRegionSize;
+  h.segment_size = l.segment_size;
+  h.lane_count = g.lane_count;
+  h.rings_per_lane = g.rings_per_lane;
+  h.ring_size = g.ring_size;
+  h.max_message_size = g.max_message_size;
+  h.lane_table_offset = l.lane_table_offset;
+  h.ring_header_offset = l.ring_header_offset;
+  h.ring_data_offset = l.ring_data_offset;
+  h.clock_source = static_cast<std::uint32_t>(ClockSource::monotonic);
+  for (std::uint32_t lane = 0; lane < g.lane_count; ++lane) {
+    LaneControl& lc = seg.lane(lane);
+    lc.active_ring.store(kNoActiveRing, std::memory_order_relaxed);
+    SpscProducer<std::uint32_t, kMaxRingsPerLane> free_q(&lc.free_queue);
+    for (std::uint32_t r = 0; r < g.rings_per_lane; ++r) (void)free_q.try_push(r);
+  }
+}
+
 }  // namespace preroll::shm

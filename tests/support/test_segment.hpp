@@ -57,23 +57,8 @@ class TestSegment {
     fd_ = shm::create_sealed_memfd("test-segment", layout_.segment_size);
     writer_map_ = shm::MappedSegment(fd_.get(), layout_.segment_size);
     seg_ = shm::SegmentRef(writer_map_.data(), layout_);
-    auto& h = seg_.header();
-    h.magic = shm::kSegmentMagic;
-    h.abi_version = shm::kAbiVersion;
-    h.header_size = shm::kHeaderRegionSize;
-    h.segment_size = layout_.segment_size;
-    h.lane_count = g.lane_count;
-    h.rings_per_lane = g.rings_per_lane;
-    h.ring_size = g.ring_size;
-    h.max_message_size = g.max_message_size;
-    h.lane_table_offset = layout_.lane_table_offset;
-    h.ring_header_offset = layout_.ring_header_offset;
-    h.ring_data_offset = layout_.ring_data_offset;
-    std::strcpy(h.process_name, "test");
-    for (std::uint32_t l = 0; l < g.lane_count; ++l) {
-      shm::SpscProducer<std::uint32_t, shm::kMaxRingsPerLane> fq(&seg_.lane(l).free_queue);
-      for (std::uint32_t r = 0; r < g.rings_per_lane; ++r) REQUIRE(fq.try_push(r) == shm::QueueStatus::ok);
-    }
+    shm::init_segment(seg_);
+    std::strcpy(seg_.header().process_name, "test");
   }
 
   static shm::Geometry small_geometry() {

@@ -55,7 +55,9 @@ TEST_CASE("ring_not_full__marked_event_seen__then_no_dump") {
   CHECK(h.stats.windows_seen.load() == 0);
 }
 
-TEST_CASE("new_window__start_timestamp_set__then_tracking_begins") {
+namespace {
+// One window of three events at 5000, 6000 (marked) and 7000 ns, drained.
+test::CapturedWindow drain_timed_window() {
   TestSegment ts;
   auto cs = ts.attach();
   test::DrainHarness h(MarkingPolicy::build(policy()));
@@ -63,20 +65,19 @@ TEST_CASE("new_window__start_timestamp_set__then_tracking_begins") {
   ts.submit_window(0, {{"first", 2, 0, "t", 5000}, {"MARK", 2, 0, "t", 6000}, {"last", 2, 0, "t", 7000}});
   cs->drain(sink, h.ctx());
   REQUIRE(sink.windows.size() == 1);
-  CHECK(sink.windows[0].meta.start_ns == 5000);
+  return sink.windows[0];
+}
+}  // namespace
+
+TEST_CASE("new_window__start_timestamp_set__then_tracking_begins") {
+  CHECK(drain_timed_window().meta.start_ns == 5000);
 }
 
 TEST_CASE("close_window__timestamps_updated__then_dump_ready") {
-  TestSegment ts;
-  auto cs = ts.attach();
-  test::DrainHarness h(MarkingPolicy::build(policy()));
-  FakeSink sink;
-  ts.submit_window(0, {{"first", 2, 0, "t", 5000}, {"MARK", 2, 0, "t", 6000}, {"last", 2, 0, "t", 7000}});
-  cs->drain(sink, h.ctx());
-  REQUIRE(sink.windows.size() == 1);
-  CHECK(sink.windows[0].meta.end_ns == 7000);
-  CHECK(sink.windows[0].meta.first_marked_ns == 6000);
-  CHECK(sink.windows[0].meta.reason == atf::KeepReason::marked);
+  const auto w = drain_timed_window();
+  CHECK(w.meta.end_ns == 7000);
+  CHECK(w.meta.first_marked_ns == 6000);
+  CHECK(w.meta.reason == atf::KeepReason::marked);
 }
 
 TEST_CASE("window_metadata__calculated_correctly__then_accurate") {

@@ -36,6 +36,14 @@ struct Layout {
 // Computes the layout of a valid geometry (check_geometry first).
 [[nodiscard]] Layout compute_layout(const Geometry& g) noexcept;
 
+class SegmentRef;
+
+// Initialises a zero-filled segment: the write-once geometry part of the
+// header (identity, clock and name are the creator's to fill) and every
+// lane's free queue holding all its rings. The creator does this before the
+// descriptor is sent, which orders these writes before the daemon's reads.
+void init_segment(const SegmentRef& seg);
+
 // Typed access to a mapped segment. Pure address arithmetic: callers pass
 // indices they have already checked against the layout.
 class SegmentRef {
