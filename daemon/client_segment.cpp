@@ -100,8 +100,8 @@ void ClientSegment::decide_and_return(std::uint32_t lane, std::uint32_t ring, Wi
       }
       const SelectionPolicy sel = ctx.policy.selection(header_.layout.geometry.rings_per_lane);
       const Decision d = ls.selector.on_window(sel, ls.held.size());
-      apply(lane, ring, d, sink, stats);
-      return;  // apply() handed the ring back or holds it
+      decide(lane, ring, d, sel, sink, ctx);
+      return;  // decide() handed the ring back or holds it
     }
   }
   give_back(lane, ring);
@@ -252,6 +252,48 @@ void ClientSegment::apply(std::uint32_t lane, std::uint32_t ring, const Decision
   if (ring != kNoRing) give_back(lane, ring);
 }
 
+void ClientSegment::decide(std::uint32_t lane, std::uint32_t ring, const Decision& d, const SelectionPolicy& sel,
+                           WindowSink& sink, const DrainContext& ctx) {
+  const bool marked_window = d.persist() && scratch_.meta.marked_count != 0;
+  const std::uint64_t start = scratch_.meta.start_ns, end = scratch_.meta.end_ns;
+  apply(lane, ring, d, sink, ctx.stats);
+  if (marked_window && sel.process_scope) keep_process_context(lane, start, end, sink, ctx);
+}
+
+void ClientSegment::keep_process_context(std::uint32_t marked_lane, std::uint64_t start_ns, std::uint64_t end_ns,
+                                         WindowSink& sink, const DrainContext& ctx) {
+  const auto& g = header_.layout.geometry;
+  const auto overlaps = [&](const atf::WindowMeta& m) { return m.start_ns <= end_ns && m.end_ns >= start_ns; };
+  for (std::uint32_t l = 0; l < g.lane_count && !faulty(); ++l) {
+    if (l == marked_lane) continue;
+    LaneState& ls = lanes_[l];
+    // Held pre-roll that overlaps the marked window: written, oldest first.
+    for (auto it = ls.held.begin(); it != ls.held.end();) {
+      if (!overlaps(it->window.meta)) {
+        ++it;
+        continue;
+      }
+      persist_window(sink, it->window, atf::KeepReason::process_context, ctx.stats);
+      give_back(l, it->ring);
+      it = ls.held.erase(it);
+    }
+    // The unwritten part of the active ring, if it reaches into the span.
+    const std::uint32_t ring_untrusted = seg_.lane(l).active_ring.load(std::memory_order_acquire);
+    if (ring_untrusted >= g.rings_per_lane) continue;
+    const std::uint32_t ring = ring_untrusted;
+    const auto extent = copy_active(l, ring);
+    if (!extent) continue;
+    const std::uint32_t skip = already_persisted(l, ring);
+    if (!scan(l, ring, copy_.data(), *extent, ctx, skip) || scratch_.events.empty()) continue;
+    if (!overlaps(scratch_.meta)) continue;
+    DaemonStats::add(ctx.stats.windows_seen);
+    DaemonStats::add(ctx.stats.bytes_seen, extent->bytes());
+    const std::uint32_t in_ring = skip + static_cast<std::uint32_t>(scratch_.events.size());
+    persist_scanned(sink, atf::KeepReason::process_context, ctx.stats);
+    note_persisted(l, ring, in_ring);
+  }
+}
+
 void ClientSegment::release_held(std::uint32_t lane, bool persist, atf::KeepReason reason, WindowSink& sink,
                                  DaemonStats& stats) {
   LaneState& ls = lanes_[lane];
@@ -389,7 +431,7 @@ void ClientSegment::flush_waiting_marks(WindowSink& sink, const DrainContext& ct
     Decision d = lanes_[l].selector.on_window(sel, lanes_[l].held.size());
     if (d.persist() && d.reason == atf::KeepReason::marked) d.reason = atf::KeepReason::flush_timeout;
     if (d.action == Decision::Action::hold) d.action = Decision::Action::discard;  // the ring is not ours to hold
-    apply(l, kNoRing, d, sink, ctx.stats);
+    decide(l, kNoRing, d, sel, sink, ctx);
     note_persisted(l, ring, in_ring);
     watch.marked_since_ns = 0;
   }
@@ -434,7 +476,7 @@ void ClientSegment::finalize(WindowSink& sink, const DrainContext& ctx, atf::Kee
     if (!scan(l, ring, copy_.data(), *extent, ctx, skip) || scratch_.events.empty()) continue;
     const std::uint32_t in_ring = skip + static_cast<std::uint32_t>(scratch_.events.size());
     const Decision d = lanes_[l].selector.on_final(reason, sel, lanes_[l].held.size());
-    apply(l, kNoRing, d, sink, stats);
+    decide(l, kNoRing, d, sel, sink, ctx);
     // A live client (daemon shutdown) keeps this ring: the next daemon must
     // not write these events again.
     if (d.persist()) note_persisted(l, ring, in_ring);

@@ -133,6 +133,15 @@ class ClientSegment {
   // Carries out a decision for the window in scratch_ (ring `ring`, or none
   // for a salvaged copy): held windows first, then this one.
   void apply(std::uint32_t lane, std::uint32_t ring, const Decision& d, WindowSink& sink, DaemonStats& stats);
+  // --scope process: after a marked window of `marked_lane` spanning
+  // [start_ns, end_ns], writes the other lanes' held windows that overlap it
+  // and the unwritten part of their active rings (reason process-context).
+  void keep_process_context(std::uint32_t marked_lane, std::uint64_t start_ns, std::uint64_t end_ns,
+                            WindowSink& sink, const DrainContext& ctx);
+  // Applies `d` to the scanned window and, when it keeps a marked window
+  // under --scope process, the other lanes' context.
+  void decide(std::uint32_t lane, std::uint32_t ring, const Decision& d, const SelectionPolicy& sel, WindowSink& sink,
+              const DrainContext& ctx);
   // Writes (persist) or hands back (discard) every held window of a lane.
   void release_held(std::uint32_t lane, bool persist, atf::KeepReason reason, WindowSink& sink, DaemonStats& stats);
   void give_back(std::uint32_t lane, std::uint32_t ring);

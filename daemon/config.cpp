@@ -59,6 +59,9 @@ po::options_description file_options() {
     ("post-roll", po::value<std::uint32_t>()->default_value(1), "windows per lane written after a marked window")
     ("flush-after", po::value<double>()->default_value(2.0),
         "seconds within which a marked event reaches disk even if its ring never fills (0: off)")
+    ("scope", po::value<std::string>()->default_value("lane"),
+        "lane: a marked window keeps its own lane's pre-/post-roll; process: also the other threads' windows "
+        "that overlap it (held pre-roll and the unwritten part of active rings)")
     ("on-crash", po::value<std::string>()->default_value("marked"),
         "what a crashed client's rings keep: marked (windows with a marked event, and their pre-roll), all, none")
     ("marking", po::value<std::string>()->default_value("on"),
@@ -216,6 +219,12 @@ ParseOutcome parse_command_line(int argc, const char* const argv[], const std::s
     problems.push_back("--flush-after " + std::to_string(flush_after) + " outside 0-3600 seconds");
   } else {
     cfg.policy.flush_after_ns = static_cast<std::uint64_t>(std::llround(flush_after * 1e9));
+  }
+  const std::string scope = vm["scope"].as<std::string>();
+  if (scope == "lane" || scope == "process") {
+    cfg.policy.process_scope = scope == "process";
+  } else {
+    problems.push_back("--scope must be lane or process, not '" + scope + "'");
   }
   cfg.policy.on_crash = vm["on-crash"].as<std::string>();
   if (cfg.policy.on_crash != "marked" && cfg.policy.on_crash != "all" && cfg.policy.on_crash != "none")

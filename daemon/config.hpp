@@ -34,6 +34,7 @@ struct PolicyConfig {
   std::uint32_t post_roll = 1;         // windows per lane written after a marked one
   std::uint64_t flush_after_ns = 2'000'000'000;  // a marked event reaches disk this soon; 0: only at ring full
   std::string on_crash = "marked";     // marked|all|none: what a crashed client's rings keep
+  bool process_scope = false;          // --scope process: a mark keeps the other threads' context too
 };
 
 struct DaemonConfig {

@@ -56,6 +56,7 @@ SelectionPolicy MarkingPolicy::selection(std::uint32_t rings_per_lane) const noe
   s.marking = config_.marking;
   s.pre_roll = std::min(config_.pre_roll, rings_per_lane > 2 ? rings_per_lane - 2 : 0u);
   s.post_roll = config_.post_roll;
+  s.process_scope = config_.process_scope;
   s.on_crash = config_.on_crash == "all" ? OnCrash::all : config_.on_crash == "none" ? OnCrash::none : OnCrash::marked;
   return s;
 }
@@ -79,6 +80,7 @@ std::string MarkingPolicy::to_json() const {
   j["post_roll"] = config_.post_roll;
   j["flush_after_s"] = static_cast<double>(config_.flush_after_ns) / 1e9;
   j["on_crash"] = config_.on_crash;
+  j["scope"] = config_.process_scope ? "process" : "lane";
   j["engine"] = matcher_ ? std::string(matcher_->engine()) : std::string("none");
   j["patterns"] = nlohmann::json::array();
   for (std::uint32_t id = 0; id < config_.triggers.size(); ++id) {

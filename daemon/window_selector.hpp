@@ -26,6 +26,7 @@ struct SelectionPolicy {
   std::uint32_t pre_roll = 0;   // already capped so the client keeps spare rings
   std::uint32_t post_roll = 0;
   OnCrash on_crash = OnCrash::marked;
+  bool process_scope = false;
 };
 
 struct Decision {

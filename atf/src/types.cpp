@@ -15,6 +15,7 @@ std::string_view to_string(KeepReason reason) noexcept {
     case KeepReason::manual_snapshot: return "manual-snapshot";
     case KeepReason::capture_all: return "capture-all";
     case KeepReason::daemon_shutdown: return "daemon-shutdown";
+    case KeepReason::process_context: return "process-context";
   }
   // Files may carry reasons added after this build.
   return "unknown";

@@ -462,3 +462,41 @@ TEST_CASE("a daemon restarted after writing part of an active ring continues fro
   REQUIRE(second.windows[0].messages.size() == 2);
   CHECK(second.windows[0].messages[0] == "b-0");
 }
+
+TEST_CASE("process scope: a marked window also keeps the other threads' overlapping windows") {
+  for (const bool process : {false, true}) {
+    TestSegment ts;
+    auto cs = ts.attach();
+    auto pc = policy(1, 0);
+    pc.process_scope = process;
+    test::DrainHarness h(MarkingPolicy::build(pc));
+    FakeSink sink;
+    // Lane 1: an unmarked window 1000-1200 (held as pre-roll), then an active
+    // ring still being written at 1600-1700.
+    ts.submit_window(1, {{"other-held", 2, 0, "t", 1000}, {"other-held-2", 2, 0, "t", 1200}});
+    cs->drain(sink, h.ctx());
+    ts.activate_with(1, {{"other-active", 2, 0, "t", 1600}, {"other-active-2", 2, 0, "t", 1700}});
+    // Lane 0: a marked window spanning 1100-1650.
+    ts.submit_window(0, {{"mine", 2, 0, "t", 1100}, {"mine MARK", 2, 0, "t", 1650}});
+    cs->drain(sink, h.ctx());
+    INFO("scope " << (process ? "process" : "lane"));
+    if (!process) {
+      REQUIRE(sink.windows.size() == 1);
+      CHECK(sink.windows[0].meta.lane == 0);
+      continue;
+    }
+    REQUIRE(sink.windows.size() == 3);
+    CHECK(sink.windows[0].meta.reason == atf::KeepReason::marked);
+    CHECK(sink.windows[1].meta.reason == atf::KeepReason::process_context);
+    CHECK(sink.windows[1].messages[0] == "other-held");
+    CHECK(sink.windows[2].meta.reason == atf::KeepReason::process_context);
+    CHECK(sink.windows[2].messages[0] == "other-active");
+    // When lane 1's ring is handed over later, what was written is not again.
+    ts.append_active(1, {{"later MARK"}});
+    ts.submit_active(1);
+    cs->drain(sink, h.ctx());
+    REQUIRE(sink.windows.size() == 4);
+    REQUIRE(sink.windows[3].messages.size() == 1);
+    CHECK(sink.windows[3].messages[0] == "later MARK");
+  }
+}

@@ -24,6 +24,7 @@ enum class KeepReason : std::uint8_t {
   manual_snapshot = 7,  // prerollctl snapshot
   capture_all = 8,      // --marking off: every window is kept
   daemon_shutdown = 9,  // committed part of an active ring written when prerolld stops
+  process_context = 10, // --scope process: another thread's window around a marked one
 };
 
 // "marked", "pre-roll", ...; "unknown" for values this build does not know.
