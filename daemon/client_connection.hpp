@@ -42,6 +42,8 @@ class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
   void shutdown();
   // Periodic scan (timer): queue a drain if attached.
   void poll();
+  // The attached client (null before a valid HELLO); for the control socket.
+  [[nodiscard]] std::shared_ptr<const ClientSession> session() const noexcept { return session_; }
 
  private:
   void wait_readable();

@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "listen_socket.hpp"
+#include "preroll/shm/paths.hpp"
 
 namespace preroll::daemon {
 
@@ -35,6 +36,19 @@ Server::Server(DaemonConfig config)
   prepare_output_dir(config_.output_dir);
   const int fd = open_listen_socket(config_.socket_path);
   acceptor_.assign(boost::asio::generic::seq_packet_protocol(AF_UNIX, 0), fd);
+  try {
+    control_ = std::make_unique<control::ControlServer>(
+        io_, shm::control_socket_path(config_.socket_path),
+        control::ControlState{stats_, policy_, ctx_.connections, static_cast<std::uint32_t>(::geteuid()),
+                              std::chrono::steady_clock::now(), [this] {
+                                if (!stopping_) reload();
+                              }});
+  } catch (...) {
+    boost::system::error_code ec;
+    acceptor_.close(ec);
+    ::unlink(config_.socket_path.c_str());
+    throw;
+  }
 }
 
 Server::~Server() {
@@ -53,9 +67,11 @@ int Server::run() {
     if (!ec) stop(sig == SIGINT ? "SIGINT" : "SIGTERM");
   });
   accept_next();
+  control_->start();
   arm_poll_timer();
   spdlog::info("prerolld {}: listening on {}, writing to {}", PREROLL_VERSION, config_.socket_path,
                config_.output_dir);
+  spdlog::info("control socket {}", control_->path());
   log_policy(*policy_.load());
   wait_for_reload_signal();
   io_.run();
@@ -171,6 +187,7 @@ void Server::stop(const char* why) {
   boost::system::error_code ec;
   acceptor_.close(ec);
   ::unlink(config_.socket_path.c_str());
+  if (control_) control_->stop();
   poll_timer_.cancel();
   reload_signals_.cancel();
   const auto connections = ctx_.connections;  // shutdown() erases from the set

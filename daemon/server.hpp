@@ -1,5 +1,5 @@
 // prerolld's top level: the io_context with its registration acceptor, signal
-// handling and poll timer, and the persistence worker. Graceful stop: close
+// handling and poll timer, the control socket, and the persistence worker. Graceful stop: close
 // the acceptor, finalize every client, let the worker finish, return.
 #pragma once
 
@@ -14,6 +14,7 @@
 
 #include "client_connection.hpp"
 #include "config.hpp"
+#include "control/control_server.hpp"
 #include "daemon_stats.hpp"
 #include "marking_policy.hpp"
 #include "persistence_worker.hpp"
@@ -60,6 +61,9 @@ class Server {
   std::thread reload_thread_;            // builds the next policy
   std::atomic<bool> reloading_{false};   // set by the io thread, cleared when the result is posted back
   bool reload_again_ = false;            // a SIGHUP arrived during a reload (io thread only)
+  // The control socket (prerollctl), at shm::control_socket_path(socket_path).
+  // Declared after io_ and ctx_: destroyed before them.
+  std::unique_ptr<control::ControlServer> control_;
 };
 
 }  // namespace preroll::daemon

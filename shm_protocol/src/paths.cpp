@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
 
 namespace preroll::shm {
 
@@ -16,6 +17,10 @@ std::string default_socket_path() {
 std::string client_socket_path() {
   if (const char* s = std::getenv("PREROLL_SOCKET"); s != nullptr && s[0] != '\0') return s;
   return default_socket_path();
+}
+
+std::string control_socket_path(const std::string& registration_path) {
+  return std::filesystem::path(registration_path).replace_filename("prerolld.ctl").string();
 }
 
 }  // namespace preroll::shm

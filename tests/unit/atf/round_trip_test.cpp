@@ -78,9 +78,9 @@ TEST_CASE("window with no pattern hits and every keep reason round trips", "[atf
   TempDir dir;
   const auto path = dir.file("reasons.atf");
   std::vector<SampleWindow> windows;
-  for (std::uint8_t r = 1; r <= 10; ++r) {
+  for (std::uint8_t r = 1; r <= 11; ++r) {
     SampleWindow w = make_window(r - 1, 2);
-    w.meta.reason = static_cast<KeepReason>(r);  // 10 is unknown to this build
+    w.meta.reason = static_cast<KeepReason>(r);  // 11 is unknown to this build
     w.meta.patterns.clear();
     windows.push_back(w);
   }

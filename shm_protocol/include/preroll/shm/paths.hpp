@@ -15,4 +15,9 @@ namespace preroll::shm {
 // PREROLL_SOCKET if set and non-empty, else default_socket_path().
 [[nodiscard]] std::string client_socket_path();
 
+// The daemon's control socket (prerollctl): the registration socket's path
+// with its file name replaced by "prerolld.ctl" (same directory). Both the
+// daemon and prerollctl derive it here.
+[[nodiscard]] std::string control_socket_path(const std::string& registration_path);
+
 }  // namespace preroll::shm

@@ -1,0 +1,209 @@
+#include "control/control_server.hpp"
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/write.hpp>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <spdlog/spdlog.h>
+#include <stdexcept>
+
+namespace preroll::daemon::control {
+
+namespace {
+std::runtime_error failure(const std::string& path, const std::string& what, int err) {
+  return std::runtime_error("control socket " + path + ": " + what +
+                            (err != 0 ? std::string(": ") + std::strerror(err) : ""));
+}
+}  // namespace
+
+int open_control_socket(const std::string& path) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.empty() || path.size() >= sizeof addr.sun_path)
+    throw failure(path, "path is empty or longer than " + std::to_string(sizeof addr.sun_path - 1) + " bytes", 0);
+  std::memcpy(addr.sun_path, path.data(), path.size());
+
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) throw failure(path, "socket()", errno);
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) == 0) {
+    if (!S_ISSOCK(st.st_mode)) {
+      ::close(fd);
+      throw failure(path, "exists and is not a socket", 0);
+    }
+    const int probe = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    const bool alive = probe >= 0 && ::connect(probe, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    if (probe >= 0) ::close(probe);
+    if (alive) {
+      ::close(fd);
+      throw failure(path, "another prerolld is already answering there", 0);
+    }
+    ::unlink(path.c_str());
+  }
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    const int err = errno;
+    ::close(fd);
+    throw failure(path, "bind()", err);
+  }
+  // Anyone may ask; what they may see or do is decided per request from SO_PEERCRED.
+  ::chmod(path.c_str(), 0666);
+  if (::listen(fd, SOMAXCONN) != 0) {
+    const int err = errno;
+    ::close(fd);
+    throw failure(path, "listen()", err);
+  }
+  return fd;
+}
+
+class ControlConnection : public std::enable_shared_from_this<ControlConnection> {
+ public:
+  using Socket = boost::asio::local::stream_protocol::socket;
+  ControlConnection(Socket socket, ControlServer& server)
+      : socket_(std::move(socket)), timer_(socket_.get_executor()), server_(server) {
+    ucred cred{};
+    socklen_t len = sizeof cred;
+    if (::getsockopt(socket_.native_handle(), SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
+      peer_.pid = static_cast<std::uint32_t>(cred.pid);
+      peer_.uid = static_cast<std::uint32_t>(cred.uid);
+      have_peer_ = true;
+    }
+  }
+
+  void start() {
+    if (!have_peer_) {
+      reply_and_close(error_reply("cannot read peer credentials"));
+      return;
+    }
+    read_next();
+  }
+
+  void close() {
+    if (closed_) return;
+    closed_ = true;
+    boost::system::error_code ec;
+    timer_.cancel();
+    socket_.shutdown(Socket::shutdown_both, ec);
+    socket_.close(ec);
+    server_.forget(shared_from_this());
+  }
+
+ private:
+  void arm_timer() {
+    timer_.expires_after(idle_timeout);
+    timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+      if (!ec) self->close();  // idle: nothing (complete) sent for too long
+    });
+  }
+
+  void read_next() {
+    if (closed_) return;
+    arm_timer();
+    // One byte beyond the limit: a request that long without a newline is refused.
+    boost::asio::async_read_until(
+        socket_, boost::asio::dynamic_buffer(buffer_, max_request_bytes + 1), '\n',
+        [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) { self->on_read(ec, n); });
+  }
+
+  void on_read(const boost::system::error_code& ec, std::size_t n) {
+    if (closed_) return;
+    timer_.cancel();
+    if (ec == boost::asio::error::not_found) {  // buffer full, no newline
+      reply_and_close(error_reply("request longer than " + std::to_string(max_request_bytes) + " bytes"));
+      return;
+    }
+    if (ec) {  // EOF, reset, cancelled
+      close();
+      return;
+    }
+    std::string line = buffer_.substr(0, n - 1);
+    buffer_.erase(0, n);
+    const ParseResult parsed = parse_request(line);
+    if (!parsed.request) {
+      spdlog::debug("control: bad request from pid {}: {}", peer_.pid, parsed.error);
+      // A client that cannot frame requests gets one error and the door.
+      reply_and_close(error_reply(parsed.error));
+      return;
+    }
+    spdlog::debug("control: {} from pid {} uid {}", command_name(parsed.request->cmd), peer_.pid, peer_.uid);
+    write(handle_request(*parsed.request, peer_, server_.state()), false);
+  }
+
+  void reply_and_close(std::string reply) { write(std::move(reply), true); }
+
+  void write(std::string reply, bool close_after) {
+    out_ = std::move(reply);
+    arm_timer();  // a peer that never reads its reply is dropped too
+    boost::asio::async_write(socket_, boost::asio::buffer(out_),
+                             [self = shared_from_this(), close_after](const boost::system::error_code& ec, std::size_t) {
+                               if (self->closed_) return;
+                               self->timer_.cancel();
+                               if (ec || close_after) {
+                                 self->close();
+                                 return;
+                               }
+                               self->read_next();
+                             });
+  }
+
+  Socket socket_;
+  boost::asio::steady_timer timer_;
+  ControlServer& server_;
+  Peer peer_;
+  bool have_peer_ = false;
+  bool closed_ = false;
+  std::string buffer_;
+  std::string out_;
+};
+
+ControlServer::ControlServer(boost::asio::io_context& io, std::string path, ControlState state)
+    : io_(io), path_(std::move(path)), state_(std::move(state)), acceptor_(io) {
+  const int fd = open_control_socket(path_);
+  acceptor_.assign(boost::asio::local::stream_protocol(), fd);
+}
+
+ControlServer::~ControlServer() {
+  boost::system::error_code ec;
+  if (acceptor_.is_open()) {
+    acceptor_.close(ec);
+    ::unlink(path_.c_str());
+  }
+}
+
+void ControlServer::start() { accept_next(); }
+
+void ControlServer::accept_next() {
+  acceptor_.async_accept([this](const boost::system::error_code& ec,
+                                boost::asio::local::stream_protocol::socket socket) {
+    if (stopped_) return;
+    if (!ec) {
+      auto c = std::make_shared<ControlConnection>(std::move(socket), *this);
+      connections_.insert(c);
+      c->start();
+    } else if (ec == boost::asio::error::operation_aborted) {
+      return;
+    } else {
+      spdlog::warn("control socket accept: {}", ec.message());
+    }
+    accept_next();
+  });
+}
+
+void ControlServer::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  boost::system::error_code ec;
+  if (acceptor_.is_open()) {
+    acceptor_.close(ec);
+    ::unlink(path_.c_str());
+  }
+  const auto connections = connections_;  // close() erases from the set
+  for (const auto& c : connections) c->close();
+}
+
+}  // namespace preroll::daemon::control

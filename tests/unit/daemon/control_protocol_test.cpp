@@ -1,0 +1,140 @@
+// The control socket's request parser and the command replies, without sockets.
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+
+#include "control/control_commands.hpp"
+#include "control/control_protocol.hpp"
+
+using namespace preroll::daemon;
+using namespace preroll::daemon::control;
+
+namespace {
+std::string error_of(std::string_view line) {
+  const auto r = parse_request(line);
+  REQUIRE_FALSE(r.request.has_value());
+  REQUIRE_FALSE(r.error.empty());
+  return r.error;
+}
+}  // namespace
+
+TEST_CASE("control request: every known command parses") {
+  const std::pair<const char*, Command> cases[] = {{R"({"cmd":"version"})", Command::version},
+                                                   {R"({"cmd":"stats"})", Command::stats},
+                                                   {R"({"cmd":"policy"})", Command::policy},
+                                                   {R"({"cmd":"clients"})", Command::clients},
+                                                   {R"({"cmd":"reload"})", Command::reload}};
+  for (const auto& [line, cmd] : cases) {
+    INFO(line);
+    const auto r = parse_request(line);
+    REQUIRE(r.request.has_value());
+    CHECK(r.request->cmd == cmd);
+    CHECK(r.error.empty());
+  }
+}
+
+TEST_CASE("control request: blanks, a trailing CR and extra members are accepted") {
+  const auto r = parse_request("  {\"cmd\" : \"stats\", \"extra\": [1,2]}\r");
+  REQUIRE(r.request.has_value());
+  CHECK(r.request->cmd == Command::stats);
+}
+
+TEST_CASE("control request: malformed shapes give a clear error") {
+  CHECK(error_of("").find("empty") != std::string::npos);
+  CHECK(error_of("   \r").find("empty") != std::string::npos);
+  CHECK(error_of("garbage").find("malformed JSON") != std::string::npos);
+  CHECK(error_of(R"({"cmd":"stats")").find("malformed JSON") != std::string::npos);
+  CHECK(error_of(R"({"cmd":"stats"} {"cmd":"stats"})").find("malformed JSON") != std::string::npos);
+  CHECK(error_of(std::string("{\"cmd\":\"st\xff\xfe\"}")).find("malformed JSON") != std::string::npos);
+  CHECK(error_of(std::string("{\"cmd\":\0\"stats\"}", 16)).find("malformed JSON") != std::string::npos);
+  CHECK(error_of(R"(["stats"])").find("JSON object") != std::string::npos);
+  CHECK(error_of(R"("stats")").find("JSON object") != std::string::npos);
+  CHECK(error_of("42").find("JSON object") != std::string::npos);
+  CHECK(error_of("null").find("JSON object") != std::string::npos);
+  CHECK(error_of(R"({})").find("no \"cmd\"") != std::string::npos);
+  CHECK(error_of(R"({"command":"stats"})").find("no \"cmd\"") != std::string::npos);
+  CHECK(error_of(R"({"cmd":7})").find("must be a string") != std::string::npos);
+  CHECK(error_of(R"({"cmd":null})").find("must be a string") != std::string::npos);
+  const auto unknown = error_of(R"({"cmd":"shutdown"})");
+  CHECK(unknown.find("unknown command \"shutdown\"") != std::string::npos);
+  CHECK(unknown.find("stats") != std::string::npos);  // lists the known ones
+  CHECK(error_of(R"({"cmd":"STATS"})").find("unknown command") != std::string::npos);
+}
+
+TEST_CASE("control request: deep nesting within the limit is an error, not a crash") {
+  const std::string deep = "{\"cmd\":" + std::string(2000, '[') + std::string(2000, ']') + "}";
+  REQUIRE(deep.size() <= max_request_bytes);
+  CHECK(error_of(deep).find("must be a string") != std::string::npos);
+}
+
+TEST_CASE("control request: the size limit is exact") {
+  std::string at_limit = R"({"cmd":"stats","pad":")";
+  at_limit += std::string(max_request_bytes - at_limit.size() - 2, 'x') + "\"}";
+  REQUIRE(at_limit.size() == max_request_bytes);
+  CHECK(parse_request(at_limit).request.has_value());
+  const std::string over = at_limit + " ";
+  CHECK(error_of(over).find("longer than 4096 bytes") != std::string::npos);
+}
+
+TEST_CASE("control replies are single JSON lines") {
+  const auto ok = ok_reply({{"version", "1.2.3"}});
+  REQUIRE(ok.back() == '\n');
+  CHECK(ok.find('\n') == ok.size() - 1);
+  const auto j = nlohmann::json::parse(ok);
+  CHECK(j["ok"] == true);
+  CHECK(j["version"] == "1.2.3");
+  const auto err = error_reply("bad\nthing \xff");
+  CHECK(err.find('\n') == err.size() - 1);
+  const auto e = nlohmann::json::parse(err);
+  CHECK(e["ok"] == false);
+  CHECK(e["error"].get<std::string>().rfind("bad\nthing", 0) == 0);
+}
+
+TEST_CASE("control commands: policy and stats show a regex fallback, hits and authorisation") {
+  PolicyConfig cfg;
+  cfg.triggers = {{"bad(", PatternKind::regex}, {"ok", PatternKind::literal}};
+  PolicyHolder holder(MarkingPolicy::build(cfg));
+  holder.load()->stats().add_hits(1, 3);
+  holder.load()->stats().set_last(1, {123, 42, "all ok"});
+  DaemonStats stats;
+  DaemonStats::add(stats.windows_persisted, 5);
+  DaemonStats::add(stats.bytes_seen, 200);
+  DaemonStats::add(stats.bytes_persisted, 50);
+  std::set<std::shared_ptr<ClientConnection>> none;
+  bool reloaded = false;
+  const ControlState state{stats, holder, none, 1000, std::chrono::steady_clock::now(), [&] { reloaded = true; }};
+
+  const auto pol = nlohmann::json::parse(handle_request({Command::policy}, {1, 1000}, state));
+  REQUIRE(pol["ok"] == true);
+  const auto& p0 = pol["policy"]["patterns"][0];
+  CHECK(p0["kind"] == "literal");
+  CHECK(p0.contains("fallback"));
+  CHECK(p0["hits"] == 0);
+  CHECK(p0["last"].is_null());
+  const auto& p1 = pol["policy"]["patterns"][1];
+  CHECK_FALSE(p1.contains("fallback"));
+  CHECK(p1["hits"] == 3);
+  CHECK(p1["last"]["excerpt"] == "all ok");
+  CHECK(pol["policy"]["warnings"].size() == 1);
+
+  const auto st = nlohmann::json::parse(handle_request({Command::stats}, {1, 1000}, state));
+  CHECK(st["windows_persisted"] == 5);
+  CHECK(st["storage_ratio"].get<double>() == Approx(0.25));
+  CHECK(st["pattern_fallbacks"] == 1);
+  CHECK(st["patterns"][1]["hits"] == 3);
+  CHECK(st.contains("uptime_s"));
+
+  const auto denied = nlohmann::json::parse(handle_request({Command::reload}, {1, 1001}, state));
+  CHECK(denied["ok"] == false);
+  CHECK(denied["error"].get<std::string>().find("permission denied") != std::string::npos);
+  CHECK_FALSE(reloaded);
+  const auto by_root = nlohmann::json::parse(handle_request({Command::reload}, {1, 0}, state));
+  CHECK(by_root["ok"] == true);
+  CHECK(by_root["status"] == "reload started");
+  CHECK(reloaded);
+
+  const auto clients = nlohmann::json::parse(handle_request({Command::clients}, {1, 1001}, state));
+  CHECK(clients["clients"].empty());
+  CHECK(clients["all_users"] == false);
+}
