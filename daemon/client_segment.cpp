@@ -454,6 +454,26 @@ bool ClientSegment::has_immediate_mark(const MarkingPolicy& policy, PatternMatch
   return false;
 }
 
+void ClientSegment::snapshot(WindowSink& sink, const DrainContext& ctx) {
+  drain(sink, ctx);
+  const auto& g = header_.layout.geometry;
+  for (std::uint32_t l = 0; l < g.lane_count && !faulty(); ++l) {
+    release_held(l, true, atf::KeepReason::manual_snapshot, sink, ctx.stats);
+    const std::uint32_t ring_untrusted = seg_.lane(l).active_ring.load(std::memory_order_acquire);
+    if (ring_untrusted >= g.rings_per_lane) continue;
+    const std::uint32_t ring = ring_untrusted;
+    const auto extent = copy_active(l, ring);
+    if (!extent) continue;
+    const std::uint32_t skip = already_persisted(l, ring);
+    if (!scan(l, ring, copy_.data(), *extent, ctx, skip) || scratch_.events.empty()) continue;
+    DaemonStats::add(ctx.stats.windows_seen);
+    DaemonStats::add(ctx.stats.bytes_seen, extent->bytes());
+    const std::uint32_t in_ring = skip + static_cast<std::uint32_t>(scratch_.events.size());
+    persist_scanned(sink, atf::KeepReason::manual_snapshot, ctx.stats);
+    note_persisted(l, ring, in_ring);
+  }
+}
+
 void ClientSegment::finalize(WindowSink& sink, const DrainContext& ctx, atf::KeepReason reason) {
   DaemonStats& stats = ctx.stats;
   drain(sink, ctx);

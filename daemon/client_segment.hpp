@@ -55,6 +55,11 @@ class ClientSegment {
   // changed: rings are only re-read when their committed size moved.
   void flush_waiting_marks(WindowSink& sink, const DrainContext& ctx, std::uint64_t now_ns);
 
+  // A manual snapshot (prerollctl snapshot): drains, then writes every held
+  // window and the unwritten part of every active ring now (reason
+  // manual-snapshot); later hand-overs continue after what was written.
+  void snapshot(WindowSink& sink, const DrainContext& ctx);
+
   // The end of the attachment (client exit or crash, daemon shutdown):
   // drains, then persists the committed part of each active ring per policy
   // with `reason`.

@@ -27,17 +27,21 @@ void PersistenceWorker::start() { thread_ = std::thread([this] { run(); }); }
 
 void PersistenceWorker::request_drain(const std::shared_ptr<ClientSession>& client) {
   if (client->drain_queued.exchange(true, std::memory_order_acq_rel)) return;
-  {
-    std::lock_guard lock(mutex_);
-    tasks_.push_back({client, false, {}});
-  }
-  cv_.notify_one();
+  push({client, Task::Kind::drain, {}});
 }
 
 void PersistenceWorker::request_finalize(const std::shared_ptr<ClientSession>& client, atf::KeepReason reason) {
+  push({client, Task::Kind::finalize, reason});
+}
+
+void PersistenceWorker::request_snapshot(const std::shared_ptr<ClientSession>& client) {
+  push({client, Task::Kind::snapshot, atf::KeepReason::manual_snapshot});
+}
+
+void PersistenceWorker::push(Task t) {
   {
     std::lock_guard lock(mutex_);
-    tasks_.push_back({client, true, reason});
+    tasks_.push_back(std::move(t));
   }
   cv_.notify_one();
 }
@@ -76,7 +80,11 @@ void PersistenceWorker::execute(const Task& t) {
   // Exceptions stop at the session: one client's failure never takes the
   // worker (and every other client) down.
   try {
-    if (!t.finalize) {
+    if (t.kind == Task::Kind::snapshot) {
+      c.segment.snapshot(c.sink, ctx);
+      return;
+    }
+    if (t.kind == Task::Kind::drain) {
       c.drain_queued.store(false, std::memory_order_release);
       c.segment.drain(c.sink, ctx);
       c.segment.flush_waiting_marks(c.sink, ctx, shm::monotonic_now_ns());

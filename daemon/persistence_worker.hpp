@@ -28,15 +28,19 @@ class PersistenceWorker {
   void request_drain(const std::shared_ptr<ClientSession>& client);
   // Queues the client's final drain and salvage, then closes its file.
   void request_finalize(const std::shared_ptr<ClientSession>& client, atf::KeepReason reason);
+  // Queues a manual snapshot: writes the client's held and active windows now.
+  void request_snapshot(const std::shared_ptr<ClientSession>& client);
   // Runs every queued task, then stops the thread.
   void stop();
 
  private:
   struct Task {
+    enum class Kind : std::uint8_t { drain, finalize, snapshot };
     std::shared_ptr<ClientSession> client;
-    bool finalize = false;
+    Kind kind = Kind::drain;
     atf::KeepReason reason = atf::KeepReason::client_exit;
   };
+  void push(Task t);
   void run();
   void execute(const Task& t);
 

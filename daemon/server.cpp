@@ -40,8 +40,18 @@ Server::Server(DaemonConfig config)
     control_ = std::make_unique<control::ControlServer>(
         io_, shm::control_socket_path(config_.socket_path),
         control::ControlState{stats_, policy_, ctx_.connections, static_cast<std::uint32_t>(::geteuid()),
-                              std::chrono::steady_clock::now(), [this] {
+                              std::chrono::steady_clock::now(),
+                              [this] {
                                 if (!stopping_) reload();
+                              },
+                              [this](std::uint32_t pid) {
+                                for (const auto& c : ctx_.connections) {
+                                  auto s = c->session();
+                                  if (!s || s->identity.pid != pid) continue;
+                                  worker_.request_snapshot(std::const_pointer_cast<ClientSession>(s));
+                                  return true;
+                                }
+                                return false;
                               }});
   } catch (...) {
     boost::system::error_code ec;

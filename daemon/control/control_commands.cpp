@@ -106,6 +106,13 @@ std::string handle_request(const Request& request, const Peer& peer, const Contr
         spdlog::info("control: reload requested by pid {} uid {}", peer.pid, peer.uid);
         state.reload();
         return ok_reply({{"status", "reload started"}});
+      case Command::snapshot:
+        if (!state.snapshot) return error_reply("snapshot: not available");
+        if (!state.snapshot(request.pid))
+          return error_reply("snapshot: no attached client with pid " + std::to_string(request.pid));
+        spdlog::info("control: snapshot of pid {} requested by pid {} uid {}{}{}", request.pid, peer.pid, peer.uid,
+                     request.reason.empty() ? "" : ": ", request.reason);
+        return ok_reply({{"status", "snapshot queued"}, {"pid", request.pid}});
     }
     return error_reply("unhandled command");
   } catch (const std::exception& e) {

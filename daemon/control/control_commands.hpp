@@ -32,6 +32,9 @@ struct ControlState {
   std::uint32_t daemon_uid = 0;
   std::chrono::steady_clock::time_point started;
   std::function<void()> reload;  // starts an asynchronous reload
+  // Queues a manual snapshot of the attached client with this pid; false
+  // when there is none.
+  std::function<bool(std::uint32_t pid)> snapshot;
 };
 
 // Root and the daemon's own uid may mutate and see every client.

@@ -6,12 +6,13 @@
 namespace preroll::daemon::control {
 
 namespace {
-constexpr std::array<std::pair<const char*, Command>, 5> commands = {{
+constexpr std::array<std::pair<const char*, Command>, 6> commands = {{
     {"version", Command::version},
     {"stats", Command::stats},
     {"policy", Command::policy},
     {"clients", Command::clients},
     {"reload", Command::reload},
+    {"snapshot", Command::snapshot},
 }};
 
 ParseResult fail(std::string message) { return {std::nullopt, std::move(message)}; }
@@ -29,7 +30,7 @@ const char* command_name(Command c) noexcept {
   return "?";
 }
 
-bool is_mutating(Command c) noexcept { return c == Command::reload; }
+bool is_mutating(Command c) noexcept { return c == Command::reload || c == Command::snapshot; }
 
 ParseResult parse_request(std::string_view line) noexcept {
   try {
@@ -47,8 +48,24 @@ ParseResult parse_request(std::string_view line) noexcept {
     if (it == j.end()) return fail("request has no \"cmd\" member");
     if (!it->is_string()) return fail("\"cmd\" must be a string");
     const auto& name = it->get_ref<const std::string&>();
-    for (const auto& [n, c] : commands)
-      if (name == n) return {Request{c}, {}};
+    for (const auto& [n, c] : commands) {
+      if (name != n) continue;
+      Request r;
+      r.cmd = c;
+      if (c == Command::snapshot) {
+        const auto pid = j.find("pid");
+        if (pid == j.end() || !pid->is_number_unsigned() || pid->get<std::uint64_t>() == 0 ||
+            pid->get<std::uint64_t>() > 0xFFFFFFFFu)
+          return fail("snapshot needs \"pid\": a process id");
+        r.pid = static_cast<std::uint32_t>(pid->get<std::uint64_t>());
+        const auto reason = j.find("reason");
+        if (reason != j.end()) {
+          if (!reason->is_string()) return fail("\"reason\" must be a string");
+          r.reason = reason->get<std::string>().substr(0, 256);
+        }
+      }
+      return {std::move(r), {}};
+    }
     std::string shown = name.size() > 64 ? name.substr(0, 64) + "..." : name;
     return fail("unknown command \"" + shown + "\" (known: " + known_list() + ")");
   } catch (const std::exception& e) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -14,10 +15,12 @@ namespace preroll::daemon::control {
 // Longest request line accepted, newline excluded.
 inline constexpr std::size_t max_request_bytes = 4096;
 
-enum class Command { version, stats, policy, clients, reload };
+enum class Command { version, stats, policy, clients, reload, snapshot };
 
 struct Request {
   Command cmd = Command::version;
+  std::uint32_t pid = 0;  // snapshot: the client process
+  std::string reason;     // snapshot: why, for the log (at most 256 bytes)
 };
 
 // Either a request or an error text for the reply.

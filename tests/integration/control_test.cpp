@@ -15,6 +15,7 @@ using preroll::test::DaemonFixture;
 using preroll::test::exit_code;
 using preroll::test::Process;
 using preroll::test::TempDir;
+using preroll::test::read_all;
 using preroll::test::wait_for;
 
 namespace {
@@ -255,4 +256,42 @@ TEST_CASE("prerollctl reload by the daemon's own user starts a reload") {
   CHECK(j["status"] == "reload started");
   CHECK(wait_for([&] { return d.log().find("reload: new policy in force") != std::string::npos; }, 30s));
   d.stop();
+}
+
+TEST_CASE("prerollctl snapshot writes a live client's current windows now, and only once") {
+  // No flush-after, no level trigger: the client's mark would stay in its
+  // ring until it exits; the snapshot writes it while the client lives.
+  DaemonFixture d({"--flush-after", "0"});
+  const auto stop = d.dir.path() / "stop";
+  auto client = d.spawn_client({SCENARIO_CLIENT_PATH, "mark-and-idle", stop.string()});
+  REQUIRE(wait_for([&] { return client->out().find("marked") != std::string::npos; }, 30s));
+  CHECK(d.files().empty());
+  Process ctl({PREROLLCTL_PATH, "--socket", d.socket.string(), "snapshot", "--pid", std::to_string(client->pid()),
+               "--reason", "test"},
+              {}, d.dir.path() / "ctl.out", d.dir.path() / "ctl.err");
+  const auto st = ctl.wait(20s);
+  REQUIRE(st.has_value());
+  INFO(ctl.err());
+  CHECK(preroll::test::exit_code(*st) == 0);
+  const bool written = wait_for(
+      [&] {
+        const auto files = d.files();
+        return !files.empty() && read_all(files).count_messages_containing("mark-then-idle") == 1;
+      },
+      20s);
+  CHECK(written);
+  Process unknown({PREROLLCTL_PATH, "--socket", d.socket.string(), "snapshot", "--pid", "999999"}, {},
+                  d.dir.path() / "u.out", d.dir.path() / "u.err");
+  const auto ust = unknown.wait(20s);
+  REQUIRE(ust.has_value());
+  CHECK(preroll::test::exit_code(*ust) == 1);
+  CHECK(unknown.err().find("999999") != std::string::npos);
+  { std::ofstream(stop) << "stop\n"; }
+  REQUIRE(client->wait(30s).has_value());
+  d.stop();
+  const auto r = read_all(d.files());
+  CHECK(r.count_messages_containing("mark-then-idle") == 1);  // not written again at exit
+  bool manual = false;
+  for (const auto& w : r.windows) manual = manual || w.meta.reason == preroll::atf::KeepReason::manual_snapshot;
+  CHECK(manual);
 }

@@ -1,7 +1,7 @@
 // prerollctl: asks a running prerolld over its control socket (newline-
 // delimited JSON, see docs/protocol.md) and prints the answer.
 //
-//   prerollctl [--socket PATH] [--json] version|stats|policy|clients|reload
+//   prerollctl [--socket PATH] [--json] version|stats|policy|clients|reload|snapshot --pid PID
 //
 // PATH is the daemon's registration socket (as given to prerolld --socket);
 // the control socket is derived from it (shm::control_socket_path).
@@ -16,6 +16,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -41,6 +42,8 @@ void usage(std::FILE* to) {
                "  policy    the marking policy: patterns, kind, regex fallbacks, hits\n"
                "  clients   attached client processes (yours only unless root or the daemon's user)\n"
                "  reload    re-read the policy (root or the daemon's user)\n"
+               "  snapshot --pid PID [--reason TEXT]\n"
+               "            write that client's current windows now (root or the daemon's user)\n"
                "\n"
                "Options:\n"
                "  --socket PATH  the daemon's registration socket, as given to prerolld --socket\n"
@@ -199,8 +202,29 @@ int main(int argc, char** argv) {
   std::string socket = preroll::shm::default_socket_path();
   bool as_json = false;
   std::optional<std::string> command;
+  std::optional<std::uint32_t> pid;
+  std::string reason;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
+    if ((a == "--pid" || a == "--reason") && i + 1 >= argc) {
+      std::fprintf(stderr, "prerollctl: %s needs a value\n", a.c_str());
+      return 2;
+    }
+    if (a == "--pid") {
+      const std::string v = argv[++i];
+      char* end = nullptr;
+      const unsigned long long p = std::strtoull(v.c_str(), &end, 10);
+      if (v.empty() || *end != '\0' || p == 0 || p > 0xFFFFFFFFull) {
+        std::fprintf(stderr, "prerollctl: --pid %s is not a process id\n", v.c_str());
+        return 2;
+      }
+      pid = static_cast<std::uint32_t>(p);
+      continue;
+    }
+    if (a == "--reason") {
+      reason = argv[++i];
+      continue;
+    }
     if (a == "-h" || a == "--help") {
       usage(stdout);
       return 0;
@@ -231,7 +255,7 @@ int main(int argc, char** argv) {
       command = a;
     }
   }
-  static const std::vector<std::string> known = {"version", "stats", "policy", "clients", "reload"};
+  static const std::vector<std::string> known = {"version", "stats", "policy", "clients", "reload", "snapshot"};
   if (!command) {
     usage(stderr);
     return 2;
@@ -242,10 +266,19 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  json request = {{"cmd", *command}};
+  if (*command == "snapshot") {
+    if (!pid) {
+      std::fprintf(stderr, "prerollctl: snapshot needs --pid PID\n");
+      return 2;
+    }
+    request["pid"] = *pid;
+    if (!reason.empty()) request["reason"] = reason;
+  }
   const std::string control = preroll::shm::control_socket_path(socket);
   std::string line;
   try {
-    line = ask(control, json{{"cmd", *command}}.dump());
+    line = ask(control, request.dump());
   } catch (const Failure& f) {
     std::fprintf(stderr, "prerollctl: %s [registration socket %s]\n", f.message.c_str(), socket.c_str());
     return 2;
@@ -274,7 +307,7 @@ int main(int argc, char** argv) {
       print_policy(reply.value("policy", json::object()));
     } else if (*command == "clients") {
       print_clients(reply);
-    } else if (*command == "reload") {
+    } else if (*command == "reload" || *command == "snapshot") {
       std::printf("%s\n", str(reply.value("status", json("ok"))).c_str());
     }
   } catch (const std::exception& e) {

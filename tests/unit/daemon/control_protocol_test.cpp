@@ -11,6 +11,12 @@ using namespace preroll::daemon;
 using namespace preroll::daemon::control;
 
 namespace {
+Request request(Command c) {
+  Request r;
+  r.cmd = c;
+  return r;
+}
+
 std::string error_of(std::string_view line) {
   const auto r = parse_request(line);
   REQUIRE_FALSE(r.request.has_value());
@@ -103,9 +109,19 @@ TEST_CASE("control commands: policy and stats show a regex fallback, hits and au
   DaemonStats::add(stats.bytes_persisted, 50);
   std::set<std::shared_ptr<ClientConnection>> none;
   bool reloaded = false;
-  const ControlState state{stats, holder, none, 1000, std::chrono::steady_clock::now(), [&] { reloaded = true; }};
+  std::uint32_t snapshot_pid = 0;
+  const ControlState state{stats,
+                           holder,
+                           none,
+                           1000,
+                           std::chrono::steady_clock::now(),
+                           [&] { reloaded = true; },
+                           [&](std::uint32_t pid) {
+                             snapshot_pid = pid;
+                             return pid == 42;
+                           }};
 
-  const auto pol = nlohmann::json::parse(handle_request({Command::policy}, {1, 1000}, state));
+  const auto pol = nlohmann::json::parse(handle_request(request(Command::policy), {1, 1000}, state));
   REQUIRE(pol["ok"] == true);
   const auto& p0 = pol["policy"]["patterns"][0];
   CHECK(p0["kind"] == "literal");
@@ -118,23 +134,45 @@ TEST_CASE("control commands: policy and stats show a regex fallback, hits and au
   CHECK(p1["last"]["excerpt"] == "all ok");
   CHECK(pol["policy"]["warnings"].size() == 1);
 
-  const auto st = nlohmann::json::parse(handle_request({Command::stats}, {1, 1000}, state));
+  const auto st = nlohmann::json::parse(handle_request(request(Command::stats), {1, 1000}, state));
   CHECK(st["windows_persisted"] == 5);
   CHECK(st["storage_ratio"].get<double>() == Approx(0.25));
   CHECK(st["pattern_fallbacks"] == 1);
   CHECK(st["patterns"][1]["hits"] == 3);
   CHECK(st.contains("uptime_s"));
 
-  const auto denied = nlohmann::json::parse(handle_request({Command::reload}, {1, 1001}, state));
+  const auto denied = nlohmann::json::parse(handle_request(request(Command::reload), {1, 1001}, state));
   CHECK(denied["ok"] == false);
   CHECK(denied["error"].get<std::string>().find("permission denied") != std::string::npos);
   CHECK_FALSE(reloaded);
-  const auto by_root = nlohmann::json::parse(handle_request({Command::reload}, {1, 0}, state));
+  const auto by_root = nlohmann::json::parse(handle_request(request(Command::reload), {1, 0}, state));
   CHECK(by_root["ok"] == true);
   CHECK(by_root["status"] == "reload started");
   CHECK(reloaded);
 
-  const auto clients = nlohmann::json::parse(handle_request({Command::clients}, {1, 1001}, state));
+  const auto clients = nlohmann::json::parse(handle_request(request(Command::clients), {1, 1001}, state));
   CHECK(clients["clients"].empty());
   CHECK(clients["all_users"] == false);
+
+  Request snap = request(Command::snapshot);
+  snap.pid = 42;
+  CHECK(nlohmann::json::parse(handle_request(snap, {1, 1001}, state))["ok"] == false);  // not privileged
+  CHECK(snapshot_pid == 0);
+  CHECK(nlohmann::json::parse(handle_request(snap, {1, 1000}, state))["ok"] == true);
+  CHECK(snapshot_pid == 42);
+  snap.pid = 7;
+  const auto missing = nlohmann::json::parse(handle_request(snap, {1, 0}, state));
+  CHECK(missing["ok"] == false);
+  CHECK(missing["error"].get<std::string>().find("pid 7") != std::string::npos);
+}
+
+TEST_CASE("control request: snapshot needs a pid and takes an optional reason") {
+  auto r = parse_request(R"({"cmd":"snapshot","pid":1234,"reason":"on-call look"})");
+  REQUIRE(r.request.has_value());
+  CHECK(r.request->pid == 1234);
+  CHECK(r.request->reason == "on-call look");
+  CHECK_FALSE(parse_request(R"({"cmd":"snapshot"})").request.has_value());
+  CHECK_FALSE(parse_request(R"({"cmd":"snapshot","pid":-1})").request.has_value());
+  CHECK_FALSE(parse_request(R"({"cmd":"snapshot","pid":"12"})").request.has_value());
+  CHECK_FALSE(parse_request(R"({"cmd":"snapshot","pid":5,"reason":3})").request.has_value());
 }
