@@ -454,6 +454,16 @@ bool ClientSegment::has_immediate_mark(const MarkingPolicy& policy, PatternMatch
   return false;
 }
 
+bool ClientSegment::arm_doorbell() noexcept {
+  if (faulty()) return false;
+  seg_.header().doorbell_armed.store(1, std::memory_order_relaxed);
+  // Pairs with the client's fence before it reads doorbell_armed (abi.hpp).
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  for (const LaneState& ls : lanes_)
+    if (ls.submit.size_hint() != 0) return true;
+  return false;
+}
+
 void ClientSegment::snapshot(WindowSink& sink, const DrainContext& ctx) {
   drain(sink, ctx);
   const auto& g = header_.layout.geometry;

@@ -65,6 +65,11 @@ class ClientSegment {
   // with `reason`.
   void finalize(WindowSink& sink, const DrainContext& ctx, atf::KeepReason reason);
 
+  // After a drain: tells the client's threads to ring the next time they
+  // submit (SegmentHeader::doorbell_armed), then re-checks the submit queues.
+  // True when rings arrived meanwhile: drain again.
+  bool arm_doorbell() noexcept;
+
   [[nodiscard]] bool faulty() const noexcept { return !fault_.empty(); }
   [[nodiscard]] const std::string& fault() const noexcept { return fault_; }
   [[nodiscard]] const shm::HeaderSnapshot& header() const noexcept { return header_; }

@@ -88,6 +88,7 @@ void PersistenceWorker::execute(const Task& t) {
       c.drain_queued.store(false, std::memory_order_release);
       c.segment.drain(c.sink, ctx);
       c.segment.flush_waiting_marks(c.sink, ctx, shm::monotonic_now_ns());
+      if (c.segment.arm_doorbell()) request_drain(t.client);  // rings arrived while we worked
       if (c.segment.faulty()) {
         spdlog::error("pid {} ({}): corrupt segment, client detached from persistence: {}", c.identity.pid,
                       c.identity.process_name, c.segment.fault());

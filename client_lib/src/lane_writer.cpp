@@ -157,8 +157,21 @@ bool LaneWriter::swap_to_spare() noexcept {
     return false;
   }
   activate(spare);
-  if (link_ != nullptr) link_->doorbell(lane_);
+  ring_doorbell();
   return true;
+}
+
+void LaneWriter::ring_doorbell() noexcept {
+  if (link_ == nullptr) return;
+  // Pairs with the daemon's fence after it arms (abi.hpp, doorbell_armed):
+  // either it sees the ring we just submitted, or we see it armed.
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  auto& armed = seg_.header().doorbell_armed;
+  if (armed.load(std::memory_order_relaxed) != 0 && armed.exchange(0, std::memory_order_relaxed) != 0) {
+    link_->doorbell(lane_);
+  } else {
+    link_->maybe_reconnect();  // the doorbell path is also where a lost daemon is retried
+  }
 }
 
 void LaneWriter::make_room(std::uint32_t size) noexcept {

@@ -90,6 +90,8 @@ class LaneWriter {
   // a spare exists, else wraps and evicts the oldest records (counted).
   void make_room(std::uint32_t size) noexcept;
   bool swap_to_spare() noexcept;
+  // One doorbell per arming by the daemon: none while it is draining anyway.
+  void ring_doorbell() noexcept;
   void overwrite_oldest(std::uint32_t size) noexcept;
   void activate(std::uint32_t ring) noexcept;
   void publish_counters() noexcept;

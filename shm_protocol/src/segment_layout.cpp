@@ -52,6 +52,7 @@ void init_segment(const SegmentRef& seg) {
   h.ring_header_offset = l.ring_header_offset;
   h.ring_data_offset = l.ring_data_offset;
   h.clock_source = static_cast<std::uint32_t>(ClockSource::monotonic);
+  h.doorbell_armed.store(1, std::memory_order_relaxed);
   for (std::uint32_t lane = 0; lane < g.lane_count; ++lane) {
     LaneControl& lc = seg.lane(lane);
     lc.active_ring.store(kNoActiveRing, std::memory_order_relaxed);

@@ -133,7 +133,8 @@ enum class ClockSource : std::uint32_t {
 //   124  4     reserved1
 //   128  64    process_name (NUL padded)   client, before the fd is sent
 //   192  64    (cache line) process-wide counters, see below
-//   256  ...   reserved, zero
+//   256  64    (cache line) daemon-written: doorbell_armed
+//   320  ...   reserved, zero
 //
 // The fields up to offset 192 are written once, before the descriptor is sent;
 // sendmsg/recvmsg order them before the daemon's reads. The daemon copies them
@@ -174,7 +175,17 @@ struct SegmentHeader {
   std::atomic<std::uint64_t> lanes_claimed_total;          // lane claims since creation
   std::uint64_t reserved_counters[4];
 
-  std::uint8_t reserved_tail[kHeaderRegionSize - 256];
+  // Daemon line, at offset 256. doorbell_armed: the daemon stores 1 when it
+  // has drained this client and will sleep until a doorbell (then a seq_cst
+  // fence, then it re-reads the submit queues); a client thread that just
+  // submitted a ring issues a seq_cst fence and takes the 1 with an exchange
+  // before it sends: only one doorbell per arming, none while the daemon is
+  // busy. Whichever side comes second sees the other (the fences pair as in
+  // Dekker's algorithm); a doorbell lost anyway is covered by the daemon's
+  // periodic poll. The creator sets it to 1. Relaxed accesses otherwise.
+  alignas(kCacheLine) std::atomic<std::uint32_t> doorbell_armed;
+  std::uint8_t reserved_daemon[kCacheLine - 4];
+  std::uint8_t reserved_tail[kHeaderRegionSize - 320];
 };
 
 // ---------------------------------------------------------------------------
@@ -339,7 +350,8 @@ static_assert(offsetof(SegmentHeader, events_dropped_no_lane) == 192);
 static_assert(offsetof(SegmentHeader, bytes_dropped_no_lane) == 200);
 static_assert(offsetof(SegmentHeader, events_dropped_not_attached) == 208);
 static_assert(offsetof(SegmentHeader, lanes_claimed_total) == 216);
-static_assert(offsetof(SegmentHeader, reserved_tail) == 256);
+static_assert(offsetof(SegmentHeader, doorbell_armed) == 256);
+static_assert(offsetof(SegmentHeader, reserved_tail) == 320);
 
 static_assert(std::is_standard_layout_v<LaneControl>);
 static_assert(sizeof(LaneControl) == 1024);
