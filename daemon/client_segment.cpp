@@ -169,7 +169,8 @@ bool ClientSegment::scan(std::uint32_t lane, std::uint32_t ring, const unsigned 
       spdlog::warn("pid {}: lane {} ring {}: {}; ring skipped", pid_, lane, ring, r.error);
     return false;
   }
-  if (skip != 0) w.events.erase(w.events.begin(), w.events.begin() + std::min<std::size_t>(skip, w.events.size()));
+  w.skipped = static_cast<std::uint32_t>(std::min<std::size_t>(skip, w.events.size()));
+  if (skip != 0) w.events.erase(w.events.begin(), w.events.begin() + w.skipped);
   if (peek) return true;  // parsed only: no marking, no counters
   counts_.clear();
   if (policy.enabled()) mark_events(policy, ctx.scratch);
@@ -230,6 +231,9 @@ void ClientSegment::apply(std::uint32_t lane, std::uint32_t ring, const Decision
   switch (d.action) {
     case Decision::Action::persist:
       persist_scanned(sink, d.reason, stats);
+      // Recorded before the ring goes back: a daemon that dies in between
+      // and its successor, finding the ring HELD, do not write it twice.
+      if (ring != kNoRing) note_persisted(lane, ring, scratch_.skipped + static_cast<std::uint32_t>(scratch_.events.size()));
       break;
     case Decision::Action::hold:
       if (d.drop_oldest_held && !ls.held.empty()) {
@@ -274,6 +278,7 @@ void ClientSegment::keep_process_context(std::uint32_t marked_lane, std::uint64_
         continue;
       }
       persist_window(sink, it->window, atf::KeepReason::process_context, ctx.stats);
+      note_persisted(l, it->ring, it->window.skipped + static_cast<std::uint32_t>(it->window.events.size()));
       give_back(l, it->ring);
       it = ls.held.erase(it);
     }
@@ -301,6 +306,7 @@ void ClientSegment::release_held(std::uint32_t lane, bool persist, atf::KeepReas
     HeldWindow& h = ls.held.front();
     if (persist) {
       persist_window(sink, h.window, reason, stats);
+      note_persisted(lane, h.ring, h.window.skipped + static_cast<std::uint32_t>(h.window.events.size()));
     } else {
       DaemonStats::add(stats.windows_discarded);
     }

@@ -84,6 +84,7 @@ class ClientSegment {
     atf::WindowMeta meta;
     std::vector<atf::EventView> events;  // views into the ring (or copy_)
     std::uint64_t bytes = 0;
+    std::uint32_t skipped = 0;  // events at the front already written by an early flush
   };
 
   // A pre-roll window: its ring stays HELD by the daemon (no copy), so the

@@ -87,6 +87,7 @@ bool DaemonLink::connect_locked() noexcept {
     return false;
   }
   fd_.store(fd, std::memory_order_relaxed);
+  connects_.fetch_add(1, std::memory_order_relaxed);
   return true;
 }
 
@@ -104,6 +105,7 @@ void DaemonLink::doorbell(std::uint32_t lane) noexcept {
   int fd = fd_.load(std::memory_order_relaxed);
   if (fd < 0 && reconnect_due_locked() && connect_locked()) fd = fd_.load(std::memory_order_relaxed);
   if (fd >= 0) {
+    last_doorbell_ns_.store(monotonic_ns(), std::memory_order_relaxed);
     std::array<std::byte, shm::wire::kDoorbellSize> msg;
     shm::wire::encode_doorbell(msg, {lane});
     if (!send_message(fd, msg.data(), msg.size(), -1) && errno != EAGAIN && errno != EWOULDBLOCK) {
@@ -113,6 +115,14 @@ void DaemonLink::doorbell(std::uint32_t lane) noexcept {
     }
   }
   unlock();
+}
+
+void DaemonLink::doorbell_if_quiet(std::uint32_t lane) noexcept {
+  if (fd_.load(std::memory_order_relaxed) < 0) {
+    maybe_reconnect();
+    return;
+  }
+  if (monotonic_ns() - last_doorbell_ns_.load(std::memory_order_relaxed) >= kReconnectIntervalNs) doorbell(lane);
 }
 
 void DaemonLink::maybe_reconnect() noexcept {

@@ -25,6 +25,8 @@ class DaemonLink {
   // Connects and sends HELLO; false (and no error) when no daemon listens.
   bool connect_now() noexcept;
   void doorbell(std::uint32_t lane) noexcept;
+  // A doorbell only if none was sent for a second (and a reconnect if due).
+  void doorbell_if_quiet(std::uint32_t lane) noexcept;
   // From the swap path when nothing else was sent: reconnect if due.
   void maybe_reconnect() noexcept;
   void goodbye() noexcept;
@@ -32,6 +34,7 @@ class DaemonLink {
   void abandon() noexcept;
 
   [[nodiscard]] bool connected() const noexcept { return fd_.load(std::memory_order_relaxed) >= 0; }
+  [[nodiscard]] std::uint32_t connects() const noexcept { return connects_.load(std::memory_order_relaxed); }
 
  private:
   bool try_lock() noexcept { return !busy_.exchange(true, std::memory_order_acquire); }
@@ -46,6 +49,8 @@ class DaemonLink {
   std::atomic<bool> busy_{false};
   std::atomic<int> fd_{-1};          // read relaxed as a hint by connected()
   std::uint64_t last_attempt_ns_ = 0;  // guarded by busy_
+  std::atomic<std::uint64_t> last_doorbell_ns_{0};  // relaxed: a rate-limit hint
+  std::atomic<std::uint32_t> connects_{0};          // successful HELLOs; relaxed: a statistic
   bool closed_ = false;                // goodbye sent; guarded by busy_
 };
 

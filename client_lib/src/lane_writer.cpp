@@ -170,7 +170,10 @@ void LaneWriter::ring_doorbell() noexcept {
   if (armed.load(std::memory_order_relaxed) != 0 && armed.exchange(0, std::memory_order_relaxed) != 0) {
     link_->doorbell(lane_);
   } else {
-    link_->maybe_reconnect();  // the doorbell path is also where a lost daemon is retried
+    // Not armed: the daemon is busy with us, or it died before re-arming.
+    // At most once a second ring anyway: a daemon that is gone is noticed
+    // (the send fails) and retried, and a lost arming cannot stall us.
+    link_->doorbell_if_quiet(lane_);
   }
 }
 

@@ -226,6 +226,7 @@ void Runtime::fill_counters(preroll_counters& out) const noexcept {
   out.events_dropped_no_lane = seg_.header().events_dropped_no_lane.load(std::memory_order_relaxed);
   out.events_dropped_disabled = g_dropped_disabled.load(std::memory_order_relaxed);
   out.daemon_connected = link_->connected() ? 1 : 0;
+  out.daemon_connects = link_->connects();
 }
 
 void count_dropped_disabled() noexcept { g_dropped_disabled.fetch_add(1, std::memory_order_relaxed); }

@@ -5,7 +5,7 @@
 //   churn THREADS EVENTS_PER_THREAD     short-lived threads, 4 at a time; each marks once
 //   await-daemon                        mark, emit until the library is connected, mark again
 //   across-restart READY_FILE           emit until connected, mark, touch READY_FILE, emit until
-//                                       the connection is lost and back, mark, exit
+//                                       the segment was handed to a second daemon, mark, exit
 //   crash MARKS                         mark MARKS times in partial rings, then SIGKILL itself
 //   fork                                parent and child each mark once; child exits first
 //   signal SIGNALS                      emit in a loop while a thread signals it; handler emits
@@ -101,8 +101,10 @@ int across_restart(const char* ready_file) {
   preroll_mark("restart", "mark-before-restart");
   emit_filler(2000);  // push the mark's ring out
   { std::ofstream(ready_file) << "ready\n"; }
-  const bool lost = emit_until([] { return counters().daemon_connected == 0; }, 60s);
-  const bool back = lost && emit_until([] { return counters().daemon_connected == 1; }, 60s);
+  // Reattached: the segment was handed to a second daemon (the window in
+  // which the library is disconnected can be too short to observe).
+  const bool back = emit_until([] { return counters().daemon_connects >= 2; }, 60s);
+  const bool lost = back;
   preroll_mark("restart", "mark-after-restart");
   preroll_shutdown();
   std::printf("{\"lost\":%s,\"back\":%s}\n", lost ? "true" : "false", back ? "true" : "false");

@@ -500,3 +500,25 @@ TEST_CASE("process scope: a marked window also keeps the other threads' overlapp
     CHECK(sink.windows[3].messages[0] == "later MARK");
   }
 }
+
+TEST_CASE("a daemon killed after writing a window but before handing its ring back: the next one does not write it again") {
+  TestSegment ts;
+  test::DrainHarness h(MarkingPolicy::build(policy()));
+  FakeSink first, second;
+  const auto ring = ts.submit_window(0, window("w", 3, 1));
+  {
+    auto cs = ts.attach();
+    cs->drain(first, h.ctx());
+  }
+  REQUIRE(first.windows.size() == 1);
+  // Replay the crash: the ring back out of the free queue and HELD, as the
+  // dead daemon would have left it.
+  shm::SpscConsumer<std::uint32_t, shm::kMaxRingsPerLane> fq(&ts.ref().lane(0).free_queue);
+  std::uint32_t r = 99;
+  while (r != ring) REQUIRE(fq.try_pop(r) == shm::QueueStatus::ok);
+  ts.ref().ring_header(0, ring).state.store(static_cast<std::uint32_t>(shm::RingState::held));
+  auto next = ts.attach();
+  next->drain(second, h.ctx());
+  CHECK(second.windows.empty());
+  CHECK(ts.ref().ring_header(0, ring).state.load() == static_cast<std::uint32_t>(shm::RingState::free));
+}
