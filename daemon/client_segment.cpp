@@ -283,20 +283,27 @@ void ClientSegment::keep_process_context(std::uint32_t marked_lane, std::uint64_
       it = ls.held.erase(it);
     }
     // The unwritten part of the active ring, if it reaches into the span.
-    const std::uint32_t ring_untrusted = seg_.lane(l).active_ring.load(std::memory_order_acquire);
-    if (ring_untrusted >= g.rings_per_lane) continue;
-    const std::uint32_t ring = ring_untrusted;
-    const auto extent = copy_active(l, ring);
-    if (!extent) continue;
-    const std::uint32_t skip = already_persisted(l, ring);
-    if (!scan(l, ring, copy_.data(), *extent, ctx, skip) || scratch_.events.empty()) continue;
-    if (!overlaps(scratch_.meta)) continue;
-    DaemonStats::add(ctx.stats.windows_seen);
-    DaemonStats::add(ctx.stats.bytes_seen, extent->bytes());
-    const std::uint32_t in_ring = skip + static_cast<std::uint32_t>(scratch_.events.size());
-    persist_scanned(sink, atf::KeepReason::process_context, ctx.stats);
-    note_persisted(l, ring, in_ring);
+    write_active_part(l, atf::KeepReason::process_context, sink, ctx, overlaps);
   }
+}
+
+bool ClientSegment::write_active_part(std::uint32_t lane, atf::KeepReason reason, WindowSink& sink,
+                                      const DrainContext& ctx,
+                                      const std::function<bool(const atf::WindowMeta&)>& accept) {
+  const std::uint32_t ring_untrusted = seg_.lane(lane).active_ring.load(std::memory_order_acquire);
+  if (ring_untrusted >= header_.layout.geometry.rings_per_lane) return false;
+  const std::uint32_t ring = ring_untrusted;
+  const auto extent = copy_active(lane, ring);
+  if (!extent) return false;
+  const std::uint32_t skip = already_persisted(lane, ring);
+  if (!scan(lane, ring, copy_.data(), *extent, ctx, skip) || scratch_.events.empty()) return false;
+  if (!accept(scratch_.meta)) return false;
+  DaemonStats::add(ctx.stats.windows_seen);
+  DaemonStats::add(ctx.stats.bytes_seen, extent->bytes());
+  const std::uint32_t in_ring = skip + static_cast<std::uint32_t>(scratch_.events.size());
+  persist_scanned(sink, reason, ctx.stats);
+  note_persisted(lane, ring, in_ring);
+  return true;
 }
 
 void ClientSegment::release_held(std::uint32_t lane, bool persist, atf::KeepReason reason, WindowSink& sink,
@@ -475,18 +482,8 @@ void ClientSegment::snapshot(WindowSink& sink, const DrainContext& ctx) {
   const auto& g = header_.layout.geometry;
   for (std::uint32_t l = 0; l < g.lane_count && !faulty(); ++l) {
     release_held(l, true, atf::KeepReason::manual_snapshot, sink, ctx.stats);
-    const std::uint32_t ring_untrusted = seg_.lane(l).active_ring.load(std::memory_order_acquire);
-    if (ring_untrusted >= g.rings_per_lane) continue;
-    const std::uint32_t ring = ring_untrusted;
-    const auto extent = copy_active(l, ring);
-    if (!extent) continue;
-    const std::uint32_t skip = already_persisted(l, ring);
-    if (!scan(l, ring, copy_.data(), *extent, ctx, skip) || scratch_.events.empty()) continue;
-    DaemonStats::add(ctx.stats.windows_seen);
-    DaemonStats::add(ctx.stats.bytes_seen, extent->bytes());
-    const std::uint32_t in_ring = skip + static_cast<std::uint32_t>(scratch_.events.size());
-    persist_scanned(sink, atf::KeepReason::manual_snapshot, ctx.stats);
-    note_persisted(l, ring, in_ring);
+    write_active_part(l, atf::KeepReason::manual_snapshot, sink, ctx,
+                      [](const atf::WindowMeta&) { return true; });
   }
 }
 

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -153,6 +154,10 @@ class ClientSegment {
   // under --scope process, the other lanes' context.
   void decide(std::uint32_t lane, std::uint32_t ring, const Decision& d, const SelectionPolicy& sel, WindowSink& sink,
               const DrainContext& ctx);
+  // Writes the unwritten part of a lane's active ring now with `reason` if
+  // `accept` takes its metadata, and records how far it wrote.
+  bool write_active_part(std::uint32_t lane, atf::KeepReason reason, WindowSink& sink, const DrainContext& ctx,
+                         const std::function<bool(const atf::WindowMeta&)>& accept);
   // Writes (persist) or hands back (discard) every held window of a lane.
   void release_held(std::uint32_t lane, bool persist, atf::KeepReason reason, WindowSink& sink, DaemonStats& stats);
   void give_back(std::uint32_t lane, std::uint32_t ring);
