@@ -179,9 +179,11 @@ void LaneWriter::ring_doorbell() noexcept {
 
 void LaneWriter::make_room(std::uint32_t size) noexcept {
   if (swap_to_spare()) return;
-  // No spare (daemon slow or absent): overwrite the oldest events.
+  // No spare (daemon slow or absent): overwrite the oldest events. At most
+  // once a second, ring anyway: a live daemon gets nudged, a dead one is
+  // noticed by the failing send, and a lost one is reconnected.
   overwrite_oldest(size);
-  if (link_ != nullptr) link_->maybe_reconnect();
+  if (link_ != nullptr) link_->doorbell_if_quiet(lane_);
 }
 
 void LaneWriter::flush() noexcept {
