@@ -6,8 +6,11 @@
 
 namespace preroll::daemon {
 
-// Returns a listening descriptor; throws std::runtime_error naming the path
-// and the reason (another daemon listening, no permission, path too long).
-int open_listen_socket(const std::string& path);
+// Returns a listening AF_UNIX descriptor of `type` (SOCK_SEQPACKET for
+// registration, SOCK_STREAM for control), mode 0666: any local user may
+// connect, what each may do is decided from SO_PEERCRED. Throws
+// std::runtime_error "<label> <path>: <why>" (another daemon listening, no
+// permission, path too long).
+int open_listen_socket(const std::string& path, int type, const char* label);
 
 }  // namespace preroll::daemon

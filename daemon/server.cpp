@@ -34,7 +34,7 @@ Server::Server(DaemonConfig config)
       worker_(policy_, stats_),
       ctx_{config_, worker_, stats_, policy_, {}, 1} {
   prepare_output_dir(config_.output_dir);
-  const int fd = open_listen_socket(config_.socket_path);
+  const int fd = open_listen_socket(config_.socket_path, SOCK_SEQPACKET, "socket");
   acceptor_.assign(boost::asio::generic::seq_packet_protocol(AF_UNIX, 0), fd);
   try {
     control_ = std::make_unique<control::ControlServer>(

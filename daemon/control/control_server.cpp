@@ -1,5 +1,7 @@
 #include "control/control_server.hpp"
 
+#include "listen_socket.hpp"
+
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -15,51 +17,7 @@
 
 namespace preroll::daemon::control {
 
-namespace {
-std::runtime_error failure(const std::string& path, const std::string& what, int err) {
-  return std::runtime_error("control socket " + path + ": " + what +
-                            (err != 0 ? std::string(": ") + std::strerror(err) : ""));
-}
-}  // namespace
-
-int open_control_socket(const std::string& path) {
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (path.empty() || path.size() >= sizeof addr.sun_path)
-    throw failure(path, "path is empty or longer than " + std::to_string(sizeof addr.sun_path - 1) + " bytes", 0);
-  std::memcpy(addr.sun_path, path.data(), path.size());
-
-  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) throw failure(path, "socket()", errno);
-  struct stat st {};
-  if (::lstat(path.c_str(), &st) == 0) {
-    if (!S_ISSOCK(st.st_mode)) {
-      ::close(fd);
-      throw failure(path, "exists and is not a socket", 0);
-    }
-    const int probe = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    const bool alive = probe >= 0 && ::connect(probe, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-    if (probe >= 0) ::close(probe);
-    if (alive) {
-      ::close(fd);
-      throw failure(path, "another prerolld is already answering there", 0);
-    }
-    ::unlink(path.c_str());
-  }
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    const int err = errno;
-    ::close(fd);
-    throw failure(path, "bind()", err);
-  }
-  // Anyone may ask; what they may see or do is decided per request from SO_PEERCRED.
-  ::chmod(path.c_str(), 0666);
-  if (::listen(fd, SOMAXCONN) != 0) {
-    const int err = errno;
-    ::close(fd);
-    throw failure(path, "listen()", err);
-  }
-  return fd;
-}
+int open_control_socket(const std::string& path) { return open_listen_socket(path, SOCK_STREAM, "control socket"); }
 
 class ControlConnection : public std::enable_shared_from_this<ControlConnection> {
  public:
