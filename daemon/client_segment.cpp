@@ -212,6 +212,9 @@ void ClientSegment::mark_events(const MarkingPolicy& policy, PatternMatcher::Scr
     atf::EventView& ev = events[h.event_index];
     if (!count_conditions_.on_match(policy, h.pattern_id, ev.timestamp_ns)) continue;
     ev.flags |= atf::event_flags::policy_marked;
+    // Hits of one event come in ascending pattern order: the file names the
+    // lowest pattern that marked it.
+    if (ev.pattern == 0) ev.pattern = atf::pattern_field(h.pattern_id);
     ++counts_[h.pattern_id];
     last_hit_[h.pattern_id] = h.event_index;
   }

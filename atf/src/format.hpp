@@ -47,8 +47,8 @@ enum class RecordType : std::uint16_t {
 [[nodiscard]] bool is_known_type(std::uint16_t type) noexcept;
 
 namespace record_flags {
-// Reserved for a later version: payload is one zstd frame. v1 readers stop
-// at such a record with a clear reason; v1 writers never set it.
+// Payload is one zstd frame (with its content size) of the real payload.
+// Only EVENTS records may carry it; the checksum covers the stored frame.
 inline constexpr std::uint16_t compressed_zstd = 0x0001;
 // A reader that does not know the record's type may skip it. Lets a later
 // minor addition add record types old readers can ignore.

@@ -8,7 +8,7 @@ using detail::load_u16;
 using detail::load_u32;
 using detail::load_u64;
 
-// Per-event byte offsets. 14..15 are reserved: written 0, ignored by v1 readers.
+// Per-event byte offsets.
 namespace event_at {
 inline constexpr std::size_t timestamp_ns = 0;
 inline constexpr std::size_t level = 8;
@@ -16,6 +16,7 @@ inline constexpr std::size_t kind = 9;
 inline constexpr std::size_t flags = 10;
 inline constexpr std::size_t name_len = 11;
 inline constexpr std::size_t message_len = 12;
+inline constexpr std::size_t pattern = 14;
 inline constexpr std::size_t name = 16;
 static_assert(name == kEventFixedSize);
 }  // namespace event_at
@@ -35,6 +36,7 @@ void append_event(std::vector<std::uint8_t>& buf, const EventView& e) {
   p[event_at::flags] = e.flags;
   p[event_at::name_len] = static_cast<std::uint8_t>(e.name.size());
   detail::store_u16(p + event_at::message_len, static_cast<std::uint16_t>(e.message.size()));
+  detail::store_u16(p + event_at::pattern, e.pattern);
   std::uint8_t* text = p + event_at::name;
   for (const char c : e.name) *text++ = static_cast<std::uint8_t>(c);
   for (const char c : e.message) *text++ = static_cast<std::uint8_t>(c);
@@ -75,6 +77,7 @@ bool decode_events_payload(Bytes payload, EventsBatch& batch, std::vector<Stored
     e.level = p[event_at::level];
     e.kind = p[event_at::kind];
     e.flags = p[event_at::flags];
+    e.pattern = load_u16(p + event_at::pattern);
     e.name.assign(as_chars(p + event_at::name), name_len);
     e.message.assign(as_chars(p + event_at::name + name_len), message_len);
     pos += kEventFixedSize + name_len + message_len;

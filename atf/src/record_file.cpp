@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <sys/stat.h>
 #include <system_error>
+#include <zstd.h>
 
 namespace preroll::atf::detail {
 
@@ -37,7 +38,33 @@ RecordFile::RecordFile(const std::filesystem::path& path) : path_(path) {
   known_size_ = static_cast<std::uint64_t>(st.st_size);
 }
 
-RecordFile::~RecordFile() { std::fclose(file_); }
+RecordFile::~RecordFile() {
+  std::fclose(file_);
+  ZSTD_freeDCtx(zstd_);
+}
+
+std::string RecordFile::decompress(std::span<const std::uint8_t> frame) {
+  // One whole frame, its content size declared and within the record limit:
+  // the buffer is sized by that declaration before any byte is decoded.
+  if (ZSTD_findFrameCompressedSize(frame.data(), frame.size()) != frame.size()) {
+    return "compressed payload is not exactly one zstd frame";
+  }
+  const unsigned long long size = ZSTD_getFrameContentSize(frame.data(), frame.size());
+  if (size == ZSTD_CONTENTSIZE_UNKNOWN || size == ZSTD_CONTENTSIZE_ERROR) {
+    return "zstd frame without a content size";
+  }
+  if (size > format::kMaxPayload) {
+    return "zstd frame decompresses to " + std::to_string(size) + " bytes, over the record limit";
+  }
+  if (zstd_ == nullptr && (zstd_ = ZSTD_createDCtx()) == nullptr) {
+    throw std::runtime_error(path_.string() + ": cannot create a zstd context");
+  }
+  inflated_.resize(size);
+  const std::size_t n = ZSTD_decompressDCtx(zstd_, inflated_.data(), inflated_.size(), frame.data(), frame.size());
+  if (ZSTD_isError(n)) return std::string("zstd: ") + ZSTD_getErrorName(n);
+  if (n != size) return "zstd frame shorter than its declared content size";
+  return {};
+}
 
 std::uint64_t RecordFile::current_size() {
   struct stat st {};
@@ -87,8 +114,9 @@ RecordResult RecordFile::read_record(Record& out) {
   if ((h.flags & ~format::record_flags::known_mask) != 0) {
     return damaged(StopReason::bad_record, "unknown record flags " + hex(h.flags));
   }
-  if ((h.flags & format::record_flags::compressed_zstd) != 0) {
-    return damaged(StopReason::bad_record, "zstd-compressed record: not supported by this reader (ATF v1)");
+  if ((h.flags & format::record_flags::compressed_zstd) != 0 &&
+      h.type != static_cast<std::uint16_t>(format::RecordType::events)) {
+    return damaged(StopReason::bad_record, "compressed record of type " + hex(h.type) + " (only events may be)");
   }
   if (!format::is_known_type(h.type) && (h.flags & format::record_flags::skippable) == 0) {
     return damaged(StopReason::bad_record, "unknown record type " + hex(h.type));
@@ -120,8 +148,13 @@ RecordResult RecordFile::read_record(Record& out) {
     return damaged(StopReason::bad_checksum, "checksum mismatch (stored " + hex(h.checksum) + ", computed " +
                                                  hex(sum) + ")");
   }
+  if ((h.flags & format::record_flags::compressed_zstd) != 0) {
+    if (std::string why = decompress(payload); !why.empty()) return damaged(StopReason::bad_record, why);
+    out.payload = std::span<const std::uint8_t>(inflated_.data(), inflated_.size());
+  } else {
+    out.payload = payload;
+  }
   offset_ += format::kRecordHeaderSize + body;
-  out.payload = payload;
   return RecordResult{};
 }
 

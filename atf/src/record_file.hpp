@@ -15,12 +15,16 @@
 #include "format.hpp"
 #include "preroll/atf/reader.hpp"
 
+struct ZSTD_DCtx_s;
+
 namespace preroll::atf::detail {
 
 struct Record {
   std::uint64_t offset = 0;  // of the record header
   format::RecordHeader header;
-  std::span<const std::uint8_t> payload;  // valid until the next read_record()
+  // Valid until the next read_record(); already decompressed when the header
+  // has COMPRESSED_ZSTD (header.length is then the stored size).
+  std::span<const std::uint8_t> payload;
 };
 
 struct RecordResult {
@@ -63,6 +67,10 @@ class RecordFile {
   std::uint64_t offset_ = 0;
   std::uint64_t known_size_ = 0;
   std::vector<std::uint8_t> buffer_;
+  // Inflates a COMPRESSED_ZSTD payload into inflated_; empty, or why not.
+  std::string decompress(std::span<const std::uint8_t> frame);
+  ZSTD_DCtx_s* zstd_ = nullptr;        // created on the first compressed record
+  std::vector<std::uint8_t> inflated_;  // the last decompressed payload
 };
 
 }  // namespace preroll::atf::detail

@@ -3,12 +3,14 @@
 // failed write the file is truncated back to its last complete record.
 #include "preroll/atf/writer.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <fcntl.h>
 #include <string>
 #include <system_error>
 #include <unistd.h>
 #include <vector>
+#include <zstd.h>
 
 #include "format.hpp"
 #include "payloads.hpp"
@@ -21,7 +23,26 @@ namespace {
 // pinning its memory for the life of the writer.
 constexpr std::size_t kKeepBufferCapacity = 16u << 20;
 
+struct ZstdContextDeleter {
+  void operator()(ZSTD_CCtx* c) const noexcept { ZSTD_freeCCtx(c); }
+};
+
 }  // namespace
+
+std::string_view to_string(Compression c) noexcept {
+  switch (c) {
+    case Compression::none: return "none";
+    case Compression::zstd: return "zstd";
+  }
+  return "unknown";
+}
+
+bool parse_compression(std::string_view text, Compression& out) noexcept {
+  if (text == "none") out = Compression::none;
+  else if (text == "zstd") out = Compression::zstd;
+  else return false;
+  return true;
+}
 
 struct Writer::Impl {
   std::filesystem::path path;
@@ -29,8 +50,36 @@ struct Writer::Impl {
   std::uint64_t size = 0;  // bytes of complete records in the file
   std::uint64_t windows = 0;
   std::uint64_t events = 0;
+  std::uint64_t raw_event_bytes = 0;
+  std::uint64_t pending_raw_bytes = 0;  // of the append being built
   bool broken = false;  // a failed write could not be rolled back
   std::vector<std::uint8_t> buffer;
+  WriterOptions options;
+  std::unique_ptr<ZSTD_CCtx, ZstdContextDeleter> zstd;
+  std::vector<std::uint8_t> raw;  // one EVENTS payload before compression
+
+  // Appends one EVENTS record holding `raw` to `buffer`: as a zstd frame when
+  // compression is on and the frame is smaller, else as is.
+  void append_events_record() {
+    pending_raw_bytes += raw.size();
+    if (zstd) {
+      const std::size_t bound = ZSTD_compressBound(raw.size());
+      const std::size_t record = format::begin_record(buffer, format::RecordType::events,
+                                                      format::record_flags::compressed_zstd);
+      const std::size_t at = buffer.size();
+      buffer.resize(at + bound);
+      const std::size_t n = ZSTD_compress2(zstd.get(), buffer.data() + at, bound, raw.data(), raw.size());
+      if (!ZSTD_isError(n) && n < raw.size()) {
+        buffer.resize(at + n);
+        finish(record, "events record");
+        return;
+      }
+      buffer.resize(record);  // incompressible (or a zstd error): store it raw
+    }
+    const std::size_t record = format::begin_record(buffer, format::RecordType::events);
+    buffer.insert(buffer.end(), raw.begin(), raw.end());
+    finish(record, "events record");
+  }
 
   [[noreturn]] void fail(std::errc code, const std::string& what) const {
     throw std::system_error(std::make_error_code(code), path.string() + ": " + what);
@@ -82,9 +131,23 @@ Writer::~Writer() {
   }
 }
 
-std::unique_ptr<Writer> Writer::create(const std::filesystem::path& path, const FileHeader& header) {
+std::unique_ptr<Writer> Writer::create(const std::filesystem::path& path, const FileHeader& header,
+                                      const WriterOptions& options) {
   auto impl = std::make_unique<Impl>();
   impl->path = path;
+  impl->options = options;
+  if (options.compression == Compression::zstd) {
+    impl->zstd.reset(ZSTD_createCCtx());
+    if (!impl->zstd) impl->fail(std::errc::not_enough_memory, "cannot create a zstd context");
+    // The frame records its content size (the reader bounds its buffer by
+    // it) and a zstd checksum is redundant with the record's xxHash.
+    const int level = std::clamp(options.zstd_level, 1, ZSTD_maxCLevel());
+    if (ZSTD_isError(ZSTD_CCtx_setParameter(impl->zstd.get(), ZSTD_c_compressionLevel, level)) ||
+        ZSTD_isError(ZSTD_CCtx_setParameter(impl->zstd.get(), ZSTD_c_contentSizeFlag, 1)) ||
+        ZSTD_isError(ZSTD_CCtx_setParameter(impl->zstd.get(), ZSTD_c_checksumFlag, 0))) {
+      impl->fail(std::errc::invalid_argument, "cannot set zstd parameters");
+    }
+  }
   // Encode before creating the file, so a header too big leaves nothing behind.
   format::append_preamble(impl->buffer);
   const std::size_t record = format::begin_record(impl->buffer, format::RecordType::file_header);
@@ -124,6 +187,7 @@ std::uint64_t Writer::append_window(const WindowMeta& meta, std::span<const Even
   }
 
   w.buffer.clear();
+  w.pending_raw_bytes = 0;
   const std::size_t window_record = format::begin_record(w.buffer, format::RecordType::window);
   format::append_window_payload(w.buffer, meta);
   w.finish(window_record, "window record");
@@ -139,16 +203,18 @@ std::uint64_t Writer::append_window(const WindowMeta& meta, std::span<const Even
       payload += format::encoded_event_size(events[next]);
       ++next;
     }
-    const std::size_t record = format::begin_record(w.buffer, format::RecordType::events);
+    w.raw.clear();
     format::append_events_batch_header(
-        w.buffer, {meta.window_id, static_cast<std::uint32_t>(first), static_cast<std::uint32_t>(next - first)});
-    for (std::size_t i = first; i < next; ++i) format::append_event(w.buffer, events[i]);
-    w.finish(record, "events record");
+        w.raw, {meta.window_id, static_cast<std::uint32_t>(first), static_cast<std::uint32_t>(next - first)});
+    for (std::size_t i = first; i < next; ++i) format::append_event(w.raw, events[i]);
+    w.append_events_record();
   }
+  if (w.raw.capacity() > kKeepBufferCapacity) std::vector<std::uint8_t>().swap(w.raw);
   const std::uint64_t appended = w.buffer.size();
   w.commit("cannot append " + label);
   w.windows += 1;
   w.events += events.size();
+  w.raw_event_bytes += w.pending_raw_bytes;
   return appended;
 }
 
@@ -183,6 +249,7 @@ void Writer::close() {
 
 std::uint64_t Writer::bytes_written() const noexcept { return impl_->size; }
 std::uint64_t Writer::windows_written() const noexcept { return impl_->windows; }
+std::uint64_t Writer::raw_event_bytes() const noexcept { return impl_->raw_event_bytes; }
 const std::filesystem::path& Writer::path() const noexcept { return impl_->path; }
 
 }  // namespace preroll::atf

@@ -70,7 +70,7 @@ struct SampleWindow {
 
   [[nodiscard]] std::vector<EventView> views() const {
     std::vector<EventView> out;
-    for (const StoredEvent& e : events) out.push_back({e.timestamp_ns, e.level, e.kind, e.flags, e.name, e.message});
+    for (const StoredEvent& e : events) out.push_back({e.timestamp_ns, e.level, e.kind, e.flags, e.name, e.message, e.pattern});
     return out;
   }
 };
@@ -86,6 +86,7 @@ inline SampleWindow make_window(std::uint64_t id, std::size_t n) {
     e.level = static_cast<std::uint8_t>(i % 7);
     e.kind = static_cast<std::uint8_t>(i % 2);
     e.flags = static_cast<std::uint8_t>(i % 3 == 0 ? event_flags::client_marked : 0);
+    e.pattern = static_cast<std::uint16_t>(i % 6 == 0 ? 1 + i % 2 : 0);
     e.name = i % 4 == 0 ? std::string() : "event." + std::to_string(i);
     e.message = "msg " + std::to_string(rng() % 100000);
     e.message += std::string("\0\xff", 2);
@@ -113,6 +114,7 @@ inline void check_event(const StoredEvent& got, const StoredEvent& want) {
   CHECK(got.level == want.level);
   CHECK(got.kind == want.kind);
   CHECK(got.flags == want.flags);
+  CHECK(got.pattern == want.pattern);
   CHECK(got.name == want.name);
   CHECK(got.message == want.message);
 }
@@ -131,9 +133,10 @@ struct WrittenFile {
   std::uint64_t size = 0;
 };
 
-inline WrittenFile write_file(const fs::path& path, const std::vector<SampleWindow>& windows) {
+inline WrittenFile write_file(const fs::path& path, const std::vector<SampleWindow>& windows,
+                              const WriterOptions& options = {}) {
   WrittenFile out;
-  auto writer = Writer::create(path, sample_header());
+  auto writer = Writer::create(path, sample_header(), options);
   out.header_end = writer->bytes_written();
   for (const SampleWindow& w : windows) {
     const auto views = w.views();

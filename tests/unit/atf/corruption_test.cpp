@@ -41,7 +41,9 @@ TEST_CASE("random bit flips: no crash, stop at the damaged window, earlier windo
   const auto original = dir.file("whole.atf");
   const std::vector<SampleWindow> windows = {make_window(0, 3), make_window(1, 5), make_window(2, 0),
                                              make_window(3, 2)};
-  const WrittenFile file = write_file(original, windows);
+  const Compression compression = GENERATE(Compression::none, Compression::zstd);
+  INFO("compression " << to_string(compression));
+  const WrittenFile file = write_file(original, windows, {compression});
   const auto bytes = load_bytes(original);
   const auto spans = record_spans(bytes);
   REQUIRE(spans.back().end == bytes.size());
@@ -184,12 +186,30 @@ TEST_CASE("an unknown record type is skipped only when flagged skippable", "[atf
     CHECK(status.offset == at);
     CHECK_THAT(status.detail, Catch::Contains("unknown record type"));
   }
-  SECTION("compressed flag is refused with a clear reason") {
-    save_bytes(path, with_records(bytes, at, encode_record(3, 0x0001, {1, 2, 3})));
+}
+
+TEST_CASE("compressed records: only events, only one whole zstd frame with its size", "[atf][corruption]") {
+  TempDir dir;
+  const auto path = dir.file("z.atf");
+  const WrittenFile file = write_file(path, {make_window(0, 2), make_window(1, 1)});
+  const auto bytes = load_bytes(path);
+  const std::uint64_t at = file.window_ends[0];
+  const auto expect_bad = [&](const std::vector<std::uint8_t>& record, const char* why) {
+    save_bytes(path, with_records(bytes, at, record));
     ReadStatus status;
     CHECK(read_all(path, status).size() == 1);
     CHECK(status.reason == StopReason::bad_record);
-    CHECK_THAT(status.detail, Catch::Contains("zstd"));
+    CHECK(status.record_offset == at);
+    CHECK_THAT(status.detail, Catch::Contains(why));
+  };
+  SECTION("compressed window record") { expect_bad(encode_record(2, 0x0001, {1, 2, 3}), "only events"); }
+  SECTION("garbage that is not a zstd frame") { expect_bad(encode_record(3, 0x0001, {1, 2, 3}), "frame"); }
+  SECTION("a valid frame that claims a size over the record limit") {
+    // zstd frame header: magic, descriptor 0xE0 = 8-byte content size, single segment.
+    std::vector<std::uint8_t> frame = {0x28, 0xB5, 0x2F, 0xFD, 0xE0};
+    put_le(frame, 1ull << 40, 8);
+    frame.insert(frame.end(), {0x01, 0x00, 0x00});  // last raw block, 0 bytes
+    expect_bad(encode_record(3, 0x0001, frame), "over the record limit");
   }
 }
 

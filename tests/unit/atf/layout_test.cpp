@@ -24,7 +24,14 @@ TEST_CASE("file layout matches the specification byte for byte", "[atf][layout]"
   w.meta.reason = KeepReason::post_roll;
   w.meta.event_count = 1;
   w.meta.patterns = {{9, 4}};
-  w.events.push_back({0xaabbccdd, 4, 0, event_flags::policy_marked, "ab", "xyz"});
+  StoredEvent e;
+  e.timestamp_ns = 0xaabbccdd;
+  e.level = 4;
+  e.flags = event_flags::policy_marked;
+  e.pattern = 10;  // marked by pattern id 9
+  e.name = "ab";
+  e.message = "xyz";
+  w.events.push_back(e);
   const WrittenFile file = write_file(path, {w});
   const auto b = load_bytes(path);
 
@@ -70,6 +77,7 @@ TEST_CASE("file layout matches the specification byte for byte", "[atf][layout]"
       CHECK(b[e + 10] == event_flags::policy_marked);
       CHECK(b[e + 11] == 2);
       CHECK(le(b, e + 12, 2) == 3);
+      CHECK(le(b, e + 14, 2) == 10);
       CHECK(std::string(b.begin() + static_cast<std::ptrdiff_t>(e + 16), b.begin() + static_cast<std::ptrdiff_t>(e + 21)) ==
             "abxyz");
     }

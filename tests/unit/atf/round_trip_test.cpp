@@ -181,3 +181,61 @@ TEST_CASE("names of levels, keep reasons and stop reasons", "[atf]") {
   CHECK(to_string(KeepReason::pre_roll) == "pre-roll");
   CHECK(to_string(StopReason::eof_no_end) == "no end record");
 }
+
+TEST_CASE("compressed and plain files hold the same windows; zstd is used only when smaller", "[atf][round-trip]") {
+  TempDir dir;
+  std::vector<SampleWindow> windows;
+  for (std::uint64_t id = 0; id < 6; ++id) windows.push_back(make_window(id, id * 40));
+  SampleWindow big = make_window(6, 0);  // over 4 MiB: several compressed records
+  big.events.resize(2000);
+  for (std::size_t i = 0; i < big.events.size(); ++i) {
+    big.events[i].timestamp_ns = 7'000'000'000ULL + i;
+    big.events[i].message.assign(3000, static_cast<char>('a' + i % 26));
+  }
+  big.meta.event_count = static_cast<std::uint32_t>(big.events.size());
+  windows.push_back(big);
+
+  const WrittenFile plain = write_file(dir.file("plain.atf"), windows, {Compression::none});
+  const WrittenFile packed = write_file(dir.file("packed.atf"), windows, {Compression::zstd, 3});
+  CHECK(packed.size < plain.size / 4);
+  for (const char* name : {"plain.atf", "packed.atf"}) {
+    INFO(name);
+    ReadStatus status;
+    const auto got = read_all(dir.file(name), status);
+    CHECK(status.reason == StopReason::clean_end);
+    REQUIRE(got.size() == windows.size());
+    for (std::size_t i = 0; i < got.size(); ++i) check_window(got[i], windows[i]);
+  }
+
+  // Random bytes do not compress: the writer stores them plain, flag clear.
+  SampleWindow noise = make_window(0, 1);
+  std::mt19937_64 rng(7);
+  noise.events[0].message.resize(60000);
+  for (char& c : noise.events[0].message) c = static_cast<char>(rng());
+  auto writer = Writer::create(dir.file("noise.atf"), sample_header(), {Compression::zstd});
+  const auto views = noise.views();
+  const std::uint64_t header_end = writer->bytes_written();
+  writer->append_window(noise.meta, views);
+  writer->close();
+  CHECK(writer->raw_event_bytes() == 16 + 16 + noise.events[0].name.size() + 60000);
+  const auto bytes = load_bytes(dir.file("noise.atf"));
+  const std::uint64_t window_payload = 80 + 8 * noise.meta.patterns.size();
+  const auto events_at = header_end + 16 + ((window_payload + 7) / 8) * 8;
+  REQUIRE(bytes.size() > events_at + 4);
+  CHECK(bytes[events_at] == 3);      // EVENTS
+  CHECK(bytes[events_at + 2] == 0);  // flags: not compressed
+  ReadStatus status;
+  const auto got = read_all(dir.file("noise.atf"), status);
+  REQUIRE(got.size() == 1);
+  check_window(got[0], noise);
+}
+
+TEST_CASE("compression names parse and print", "[atf]") {
+  Compression c = Compression::none;
+  CHECK(parse_compression("zstd", c));
+  CHECK(c == Compression::zstd);
+  CHECK(parse_compression("none", c));
+  CHECK(c == Compression::none);
+  CHECK_FALSE(parse_compression("gzip", c));
+  CHECK(to_string(Compression::zstd) == "zstd");
+}

@@ -17,7 +17,9 @@ TEST_CASE("truncation at every byte: only complete windows are returned", "[atf]
   TempDir dir;
   const auto original = dir.file("whole.atf");
   const auto windows = small_windows();
-  const WrittenFile file = write_file(original, windows);
+  const Compression compression = GENERATE(Compression::none, Compression::zstd);
+  INFO("compression " << to_string(compression));
+  const WrittenFile file = write_file(original, windows, {compression});
   const auto bytes = load_bytes(original);
   REQUIRE(bytes.size() == file.size);
 

@@ -21,6 +21,7 @@ struct StoredEvent {
   std::uint8_t flags = 0;
   std::string name;
   std::string message;
+  std::uint16_t pattern = 0;  // as EventView::pattern: 0 none, n = pattern id n - 1
 };
 
 struct ReadWindow {

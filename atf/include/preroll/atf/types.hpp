@@ -91,7 +91,15 @@ struct EventView {
   std::uint8_t flags = 0;          // event_flags
   std::string_view name;           // at most 255 bytes
   std::string_view message;        // at most 65535 bytes
+  // The trigger pattern that marked the event: 0 none, n = pattern id n - 1
+  // (ids index the header's policy_json "patterns"). Saturates at 65535.
+  std::uint16_t pattern = 0;
 };
+
+// Pattern field value for a pattern id (see EventView::pattern).
+[[nodiscard]] constexpr std::uint16_t pattern_field(std::uint32_t pattern_id) noexcept {
+  return pattern_id >= 65534u ? std::uint16_t{65535} : static_cast<std::uint16_t>(pattern_id + 1);
+}
 
 // "trace", "debug", "info", "warn", "error", "fatal"; "L<n>" otherwise.
 std::string level_name(std::uint8_t level);

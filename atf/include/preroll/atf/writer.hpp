@@ -13,16 +13,34 @@
 #include <filesystem>
 #include <memory>
 #include <span>
+#include <string_view>
 
 #include "preroll/atf/types.hpp"
 
 namespace preroll::atf {
 
+// How EVENTS records are stored (docs/atf.md). WINDOW, header and END records
+// are never compressed: they are small and a reader must see them cheaply.
+enum class Compression : std::uint8_t {
+  none,
+  zstd,  // each EVENTS record one zstd frame, kept only when it is smaller
+};
+
+// "none" / "zstd"; parse returns false for anything else.
+std::string_view to_string(Compression c) noexcept;
+bool parse_compression(std::string_view text, Compression& out) noexcept;
+
+struct WriterOptions {
+  Compression compression = Compression::none;
+  int zstd_level = 3;  // 1 (fastest) .. 19; zstd's own default is 3
+};
+
 class Writer {
  public:
   // Creates `path` (must not exist; mode 0640) and writes the file preamble
   // and the header record.
-  static std::unique_ptr<Writer> create(const std::filesystem::path& path, const FileHeader& header);
+  static std::unique_ptr<Writer> create(const std::filesystem::path& path, const FileHeader& header,
+                                        const WriterOptions& options = {});
 
   ~Writer();
   Writer(const Writer&) = delete;
@@ -32,8 +50,8 @@ class Writer {
   // meta.event_count must equal events.size(). Returns the bytes appended.
   std::uint64_t append_window(const WindowMeta& meta, std::span<const EventView> events);
 
-  // Flushes the file's data to the device (fdatasync). No policy calls it yet;
-  // it exists so the daemon can choose one without an API change.
+  // Flushes the file's data to the device (fdatasync). The daemon's --fsync
+  // policy decides when; the writer never syncs on its own.
   void sync();
 
   // Writes the end-of-file record and closes. Idempotent; the destructor
@@ -42,6 +60,9 @@ class Writer {
 
   [[nodiscard]] std::uint64_t bytes_written() const noexcept;  // file size so far
   [[nodiscard]] std::uint64_t windows_written() const noexcept;
+  // Payload bytes of the EVENTS records before compression (equal to the
+  // stored ones without compression): the storage ratio's numerator.
+  [[nodiscard]] std::uint64_t raw_event_bytes() const noexcept;
   [[nodiscard]] const std::filesystem::path& path() const noexcept;
 
  private:
