@@ -149,7 +149,7 @@ void ClientConnection::attach(const shm::wire::Hello& hello, int fd) {
                g.lane_count, g.rings_per_lane, g.ring_size / 1024);
   const auto policy = ctx_.policy.load();
   session_ = std::make_shared<ClientSession>(ctx_.next_session_id++, who, std::move(mapping), std::move(header),
-                                             ctx_.config.output_dir, policy->to_json());
+                                             ctx_.store, policy->to_json());
   DaemonStats::add(ctx_.stats.clients_attached_total);
   DaemonStats::add(ctx_.stats.clients_current);
   // Rings filled before the daemon existed are pre-roll: drain them now.

@@ -26,6 +26,7 @@ class ClientConnection;
 struct ConnectionContext {
   const DaemonConfig& config;
   PersistenceWorker& worker;
+  FileStore& store;  // handed to sessions; used by the worker thread only
   DaemonStats& stats;
   const PolicyHolder& policy;
   std::set<std::shared_ptr<ClientConnection>> connections;  // io thread only

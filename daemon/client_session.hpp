@@ -8,18 +8,18 @@
 #include <filesystem>
 #include <string>
 
-#include "atf_sink.hpp"
+#include "storage/atf_sink.hpp"
 #include "client_segment.hpp"
 
 namespace preroll::daemon {
 
 struct ClientSession {
   ClientSession(std::uint64_t id_, ClientIdentity who, shm::MappedSegment mapping, shm::HeaderSnapshot header,
-                const std::filesystem::path& output_dir, std::string policy_json)
+                FileStore& store, std::string policy_json)
       : id(id_),
         identity(who),
         segment(std::move(mapping), std::move(header), who.pid),
-        sink(output_dir, std::move(who), std::move(policy_json)) {}
+        sink(store, who, std::move(policy_json)) {}
 
   const std::uint64_t id;  // daemon-local, 1.. in attach order
   const ClientIdentity identity;

@@ -70,7 +70,19 @@ po::options_description file_options() {
     ("poll-interval-ms", po::value<std::uint32_t>()->default_value(50),
         "scan every client's lanes this often even without doorbells (1-10000)")
     ("max-segment-size", po::value<std::uint64_t>()->default_value(1ull << 30),
-        "refuse client segments larger than this many bytes");
+        "refuse client segments larger than this many bytes")
+    ("compress", po::value<std::string>()->default_value("zstd"),
+        "how event records are stored: zstd (each events record a zstd frame when that is smaller) or none")
+    ("compress-level", po::value<int>()->default_value(3), "zstd level, 1 (fastest) to 19")
+    ("fsync", po::value<std::string>()->default_value("interval"),
+        "when files are flushed to the device: window (after every window), interval (every --fsync-interval "
+        "seconds), never (kernel writeback)")
+    ("fsync-interval", po::value<double>()->default_value(1.0), "seconds between flushes with --fsync interval")
+    ("max-file-size", po::value<std::string>()->default_value("64M"),
+        "start a new numbered file for a client before its file passes this size (K, M, G suffixes; 0: never)")
+    ("max-disk-usage", po::value<std::string>()->default_value("auto"),
+        "ATF bytes the output directory may hold; the oldest closed files are deleted to stay under it "
+        "(K, M, G suffixes; 0: no limit; auto: 10% of the file system, at most 4G)");
   // clang-format on
   return d;
 }
@@ -132,6 +144,35 @@ void collect_triggers(const std::vector<po::option>& opts, std::vector<TriggerSp
   for (const auto& t : out)
     if ((t.min_count > 1) != (t.within_ns > 0))
       problems.push_back("--trigger '" + t.text + "': --min-count and --within go together");
+}
+
+void parse_storage_options(const po::variables_map& vm, StorageConfig& out, std::vector<std::string>& problems) {
+  const std::string compress = vm["compress"].as<std::string>();
+  if (!atf::parse_compression(compress, out.compression))
+    problems.push_back("--compress must be zstd or none, not '" + compress + "'");
+  out.zstd_level = vm["compress-level"].as<int>();
+  if (out.zstd_level < 1 || out.zstd_level > 19)
+    problems.push_back("--compress-level " + std::to_string(out.zstd_level) + " outside 1-19");
+  const std::string fsync = vm["fsync"].as<std::string>();
+  if (auto p = parse_fsync_policy(fsync)) out.fsync = *p;
+  else problems.push_back("--fsync must be window, interval or never, not '" + fsync + "'");
+  const double interval = vm["fsync-interval"].as<double>();
+  if (!(interval >= 0.01) || interval > 3600) {
+    problems.push_back("--fsync-interval " + std::to_string(interval) + " outside 0.01-3600 seconds");
+  } else {
+    out.fsync_interval_ns = static_cast<std::uint64_t>(std::llround(interval * 1e9));
+  }
+  const std::string file_size = vm["max-file-size"].as<std::string>();
+  if (auto n = parse_size(file_size); n && (*n == 0 || *n >= 4096)) out.max_file_size = *n;
+  else problems.push_back("--max-file-size '" + file_size + "' is not 0 or a size of at least 4K (e.g. 64M)");
+  const std::string quota = vm["max-disk-usage"].as<std::string>();
+  if (quota == "auto") {
+    out.max_disk_usage.reset();
+  } else if (auto n = parse_size(quota); n && (*n == 0 || *n >= 65536)) {
+    out.max_disk_usage = *n;
+  } else {
+    problems.push_back("--max-disk-usage '" + quota + "' is not auto, 0 or a size of at least 64K (e.g. 2G)");
+  }
 }
 
 }  // namespace
@@ -252,6 +293,7 @@ ParseOutcome parse_command_line(int argc, const char* const argv[], const std::s
     problems.push_back("--log-level '" + cfg.log_level + "' is not one of trace|debug|info|warn|error|critical|off");
   if (cfg.poll_interval_ms < 1 || cfg.poll_interval_ms > 10000)
     problems.push_back("--poll-interval-ms " + std::to_string(cfg.poll_interval_ms) + " outside 1-10000");
+  parse_storage_options(vm, cfg.storage, problems);
 
   if (!problems.empty()) {
     out.exit_code = 1;

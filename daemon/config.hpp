@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "matching/pattern_matcher.hpp"
+#include "storage/storage_config.hpp"
 
 namespace preroll::daemon {
 
@@ -44,6 +45,7 @@ struct DaemonConfig {
   std::uint32_t poll_interval_ms = 50;          // scan every lane even without doorbells
   std::uint64_t max_segment_size = 1ull << 30;  // refuse larger client segments
   PolicyConfig policy;
+  StorageConfig storage;              // compression, fsync, rotation, quota
   std::string config_file;            // the file that was read, empty if none
   bool check_only = false;            // --check-config
   std::vector<std::string> argv;      // as given, to re-read on reload

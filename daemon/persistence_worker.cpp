@@ -6,8 +6,8 @@
 
 namespace preroll::daemon {
 
-PersistenceWorker::PersistenceWorker(const PolicyHolder& policy, DaemonStats& stats)
-    : holder_(policy), stats_(stats) {}
+PersistenceWorker::PersistenceWorker(const PolicyHolder& policy, DaemonStats& stats, FileStore* store)
+    : holder_(policy), stats_(stats), store_(store) {}
 
 const MarkingPolicy& PersistenceWorker::current_policy() {
   auto p = holder_.load();
@@ -56,16 +56,32 @@ void PersistenceWorker::stop() {
 }
 
 void PersistenceWorker::run() {
+  // --fsync interval: the files are synced from this thread, between tasks,
+  // so a sync never races an append.
+  const auto interval = store_ ? store_->sync_interval() : std::nullopt;
+  const bool periodic = interval.has_value();
+  const std::chrono::nanoseconds period = periodic ? *interval : std::chrono::hours(1);
+  auto next_sync = std::chrono::steady_clock::now() + period;
   for (;;) {
     Task t;
+    bool have_task = false;
     {
       std::unique_lock lock(mutex_);
-      cv_.wait(lock, [&] { return stopping_ || !tasks_.empty(); });
-      if (tasks_.empty()) return;  // stopping, and everything queued is done
-      t = std::move(tasks_.front());
-      tasks_.pop_front();
+      const auto ready = [&] { return stopping_ || !tasks_.empty(); };
+      if (periodic) cv_.wait_until(lock, next_sync, ready);
+      else cv_.wait(lock, ready);
+      if (stopping_ && tasks_.empty()) return;  // everything queued is done
+      if (!tasks_.empty()) {
+        t = std::move(tasks_.front());
+        tasks_.pop_front();
+        have_task = true;
+      }
     }
-    execute(t);
+    if (have_task) execute(t);
+    if (periodic && std::chrono::steady_clock::now() >= next_sync) {
+      store_->sync_dirty();
+      next_sync = std::chrono::steady_clock::now() + period;
+    }
   }
 }
 

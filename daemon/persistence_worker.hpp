@@ -12,13 +12,15 @@
 #include "client_session.hpp"
 #include "daemon_stats.hpp"
 #include "marking_policy.hpp"
+#include "storage/file_store.hpp"
 #include "tsc_clock.hpp"
 
 namespace preroll::daemon {
 
 class PersistenceWorker {
  public:
-  PersistenceWorker(const PolicyHolder& policy, DaemonStats& stats);
+  // `store` (may be null in tests) gets its periodic fdatasync from this thread.
+  PersistenceWorker(const PolicyHolder& policy, DaemonStats& stats, FileStore* store = nullptr);
   ~PersistenceWorker();
   PersistenceWorker(const PersistenceWorker&) = delete;
   PersistenceWorker& operator=(const PersistenceWorker&) = delete;
@@ -51,6 +53,7 @@ class PersistenceWorker {
   std::shared_ptr<const MarkingPolicy> policy_;            // worker thread only
   std::unique_ptr<PatternMatcher::Scratch> scratch_;       // for policy_'s matcher
   DaemonStats& stats_;
+  FileStore* store_;  // worker thread only
   TscClock clock_;  // worker thread only
   std::mutex mutex_;
   std::condition_variable cv_;

@@ -15,25 +15,26 @@
 namespace preroll::daemon {
 
 namespace {
-void prepare_output_dir(const std::string& dir) {
+const std::string& prepared_output_dir(const std::string& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) throw std::runtime_error("output directory " + dir + ": " + ec.message());
   if (::access(dir.c_str(), W_OK | X_OK) != 0)
     throw std::runtime_error("output directory " + dir + ": not writable by uid " + std::to_string(::geteuid()));
+  return dir;
 }
 }  // namespace
 
 Server::Server(DaemonConfig config)
     : config_(std::move(config)),
       policy_(MarkingPolicy::build(config_.policy)),
+      store_(prepared_output_dir(config_.output_dir), config_.storage, stats_),
       signals_(io_, SIGINT, SIGTERM),
       reload_signals_(io_, SIGHUP),
       acceptor_(io_),
       poll_timer_(io_),
-      worker_(policy_, stats_),
-      ctx_{config_, worker_, stats_, policy_, {}, 1} {
-  prepare_output_dir(config_.output_dir);
+      worker_(policy_, stats_, &store_),
+      ctx_{config_, worker_, store_, stats_, policy_, {}, 1} {
   const int fd = open_listen_socket(config_.socket_path, SOCK_SEQPACKET, "socket");
   acceptor_.assign(boost::asio::generic::seq_packet_protocol(AF_UNIX, 0), fd);
   try {

@@ -18,6 +18,7 @@
 #include "daemon_stats.hpp"
 #include "marking_policy.hpp"
 #include "persistence_worker.hpp"
+#include "storage/file_store.hpp"
 
 namespace preroll::daemon {
 
@@ -50,6 +51,7 @@ class Server {
   DaemonConfig config_;
   DaemonStats stats_;
   PolicyHolder policy_;
+  FileStore store_;  // before worker_ and ctx_: sessions write through it
   boost::asio::io_context io_;
   boost::asio::signal_set signals_;
   boost::asio::signal_set reload_signals_;

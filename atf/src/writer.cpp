@@ -224,7 +224,7 @@ void Writer::sync() {
   if (::fdatasync(w.fd) != 0) w.fail_errno(errno, "fdatasync");
 }
 
-void Writer::close() {
+void Writer::close(bool sync_data) {
   Impl& w = *impl_;
   if (w.fd < 0) return;
   std::exception_ptr error;
@@ -235,6 +235,7 @@ void Writer::close() {
       format::append_end_payload(w.buffer, {w.windows, w.events, w.size});
       w.finish(record, "end record");
       w.commit("cannot write the end record");
+      if (sync_data && ::fdatasync(w.fd) != 0) w.fail_errno(errno, "fdatasync");
     } catch (...) {
       error = std::current_exception();
     }
@@ -247,6 +248,7 @@ void Writer::close() {
   if (rc != 0 && close_errno != EINTR) w.fail_errno(close_errno, "close");
 }
 
+bool Writer::usable() const noexcept { return impl_->fd >= 0 && !impl_->broken; }
 std::uint64_t Writer::bytes_written() const noexcept { return impl_->size; }
 std::uint64_t Writer::windows_written() const noexcept { return impl_->windows; }
 std::uint64_t Writer::raw_event_bytes() const noexcept { return impl_->raw_event_bytes; }

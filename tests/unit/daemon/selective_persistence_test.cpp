@@ -5,7 +5,7 @@
 #include <catch2/catch.hpp>
 #include <thread>
 
-#include "atf_sink.hpp"
+#include "storage/atf_sink.hpp"
 #include "marking_policy.hpp"
 #include "preroll/atf/reader.hpp"
 #include "process.hpp"
@@ -250,7 +250,9 @@ TEST_CASE("window_metadata__written_to_atf__then_readable") {
   test::DrainHarness h(MarkingPolicy::build(policy()));
   {
     daemon::ClientIdentity who{4242, 1000, "test", "test --flag", 1, 2};
-    daemon::AtfSink sink(dir.path(), who, h.policy->to_json());
+    daemon::DaemonStats stats;
+    daemon::FileStore store(dir.path(), daemon::StorageConfig{}, stats);
+    daemon::AtfSink sink(store, who, h.policy->to_json());
     ts.submit_window(0, window("a", 4, 3));
     cs->drain(sink, h.ctx());
     sink.close();
@@ -265,6 +267,8 @@ TEST_CASE("window_metadata__written_to_atf__then_readable") {
     CHECK(w.meta.reason == atf::KeepReason::marked);
     REQUIRE(w.meta.patterns.size() == 1);
     CHECK(w.events[3].message == "a-3 MARK");
+    CHECK(w.events[3].pattern == 1);  // pattern id 0 marked it
+    CHECK(w.events[2].pattern == 0);
     CHECK_FALSE(reader->next(w));
     CHECK(reader->status().reason == atf::StopReason::clean_end);
   }
@@ -275,7 +279,9 @@ TEST_CASE("multiple_windows__sequential_metadata__then_ordered") {
   TestSegment ts;
   auto cs = ts.attach();
   test::DrainHarness h(MarkingPolicy::build(policy()));
-  daemon::AtfSink sink(dir.path(), {7, 0, "seq", "", 1, 2}, h.policy->to_json());
+  daemon::DaemonStats stats;
+  daemon::FileStore store(dir.path(), daemon::StorageConfig{}, stats);
+  daemon::AtfSink sink(store, {7, 0, "seq", "", 1, 2}, h.policy->to_json());
   for (int i = 0; i < 6; ++i) {
     ts.submit_window(i % 2, window("w" + std::to_string(i), 3, 1));
     cs->drain(sink, h.ctx());

@@ -54,10 +54,13 @@ class Writer {
   // policy decides when; the writer never syncs on its own.
   void sync();
 
-  // Writes the end-of-file record and closes. Idempotent; the destructor
-  // calls it and swallows errors.
-  void close();
+  // Writes the end-of-file record, fdatasyncs when `sync_data`, and closes.
+  // Idempotent; the destructor calls it and swallows errors.
+  void close(bool sync_data = false);
 
+  // False after close(), or after a failed append could not be truncated
+  // away: such a writer refuses appends and the caller starts a new file.
+  [[nodiscard]] bool usable() const noexcept;
   [[nodiscard]] std::uint64_t bytes_written() const noexcept;  // file size so far
   [[nodiscard]] std::uint64_t windows_written() const noexcept;
   // Payload bytes of the EVENTS records before compression (equal to the
