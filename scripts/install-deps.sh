@@ -15,6 +15,8 @@ packages=(
   libzstd-dev
   libsystemd-dev
   libbenchmark-dev
+  # The libFuzzer targets in fuzz/ (built with clang; libFuzzer, ASan, UBSan).
+  clang libclang-rt-14-dev
 )
 # Hyperscan (multi-pattern prefilter for the marking engine) exists for
 # amd64 only; the build falls back to PCRE2-JIT without it.
