@@ -216,6 +216,11 @@ void Server::log_summary() const {
       ld(stats_.clients_attached_total), ld(stats_.windows_seen), ld(stats_.windows_persisted),
       ld(stats_.windows_discarded), ld(stats_.windows_failed), ld(stats_.events_seen), ld(stats_.events_marked),
       ld(stats_.events_persisted), ratio, ld(stats_.rings_corrupt), ld(stats_.clients_rejected));
+  spdlog::info("storage: {} file(s) created, {} rotated, {} deleted by the quota; {} written; write errors {}, "
+               "windows dropped at the quota {}; output holds {}",
+               ld(stats_.files_created), ld(stats_.files_rotated), ld(stats_.files_deleted),
+               format_size(ld(stats_.file_bytes_written)), ld(stats_.write_errors), ld(stats_.windows_dropped_quota),
+               format_size(ld(stats_.disk_usage_bytes)));
 }
 
 }  // namespace preroll::daemon

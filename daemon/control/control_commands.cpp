@@ -41,10 +41,25 @@ nlohmann::json stats_json(const DaemonStats& s, const MarkingPolicy& policy, dou
   PREROLL_COUNTER(bytes_seen);
   PREROLL_COUNTER(bytes_persisted);
   PREROLL_COUNTER(events_lost_overwrite);
+  PREROLL_COUNTER(files_created);
+  PREROLL_COUNTER(files_rotated);
+  PREROLL_COUNTER(files_deleted);
+  PREROLL_COUNTER(bytes_deleted);
+  PREROLL_COUNTER(files_open);
+  PREROLL_COUNTER(disk_usage_bytes);
+  PREROLL_COUNTER(disk_quota_bytes);
+  PREROLL_COUNTER(write_errors);
+  PREROLL_COUNTER(windows_dropped_quota);
+  PREROLL_COUNTER(file_bytes_written);
+  PREROLL_COUNTER(event_bytes_raw);
+  PREROLL_COUNTER(fsyncs);
 #undef PREROLL_COUNTER
   j["uptime_s"] = uptime_s;
   const auto seen = ld(s.bytes_seen);
   j["storage_ratio"] = seen == 0 ? 0.0 : static_cast<double>(ld(s.bytes_persisted)) / static_cast<double>(seen);
+  // Bytes in files per byte of events before compression (1.0 without it).
+  const auto raw = ld(s.event_bytes_raw);
+  j["compression_ratio"] = raw == 0 ? 0.0 : static_cast<double>(ld(s.file_bytes_written)) / static_cast<double>(raw);
   std::uint64_t fallbacks = 0;
   j["patterns"] = nlohmann::json::array();
   for (std::uint32_t id = 0; id < policy.pattern_count(); ++id) {

@@ -27,6 +27,9 @@ constexpr std::uint64_t kMinRotateAt = 64u << 10;
 // be long; an estimate is enough: the quota is checked again next window).
 constexpr std::uint64_t kNewFileBound = 16u << 10;
 
+// An END record: 16-byte header and 24-byte payload.
+constexpr std::uint64_t kEndRecordSize = 40;
+
 std::string sequence_suffix(std::uint32_t n) {
   char text[16];
   std::snprintf(text, sizeof text, "-%03u.atf", n);
@@ -181,17 +184,16 @@ bool FileStore::open_file(Stream& s) {
 
 void FileStore::close_file(Stream& s, bool sync) noexcept {
   if (!s.writer_) return;
+  const std::uint64_t before = s.writer_->bytes_written();
   try {
     s.writer_->close(sync);
   } catch (const std::exception& e) {
     DaemonStats::add(stats_.write_errors);
     spdlog::error("{}: closing {}: {}", s.label_, s.path_.string(), e.what());
   }
-  // The END record (if it was written) grew the file.
-  struct stat st {};
-  const std::uint64_t size =
-      ::stat(s.path_.c_str(), &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : s.writer_->bytes_written();
-  set_usage(usage_ + (size > s.writer_->bytes_written() ? size - s.writer_->bytes_written() : 0));
+  // The END record, when it could be written, grew the file.
+  const std::uint64_t size = s.writer_->bytes_written();
+  set_usage(usage_ + (size - before));
   closed_.push_back({s.path_, size});
   s.writer_.reset();
   s.dirty_ = false;
@@ -208,7 +210,10 @@ bool FileStore::append(Stream& s, const atf::WindowMeta& meta, std::span<const a
     ++s.sequence_;
     DaemonStats::add(stats_.files_rotated);
   }
-  if (!make_room(bound + (s.writer_ ? 0 : kNewFileBound))) {
+  // Room for the window, a new file's header, and the END record every open
+  // file still has to write, so closing files never passes the quota.
+  const std::uint64_t ends = kEndRecordSize * (open_.size() + (s.writer_ ? 0 : 1));
+  if (!make_room(bound + ends + (s.writer_ ? 0 : kNewFileBound))) {
     DaemonStats::add(stats_.windows_dropped_quota);
     const auto now = std::chrono::steady_clock::now();
     if (now - last_quota_report_ >= kReportEvery) {

@@ -8,10 +8,14 @@
 #include <string>
 
 #include "daemon_fixture.hpp"
+#include "prerollctl_runner.hpp"
 #include "preroll/shm/paths.hpp"
 
 using namespace std::chrono_literals;
 using preroll::test::DaemonFixture;
+using preroll::test::ctl_json;
+using preroll::test::CtlResult;
+using preroll::test::prerollctl;
 using preroll::test::exit_code;
 using preroll::test::Process;
 using preroll::test::TempDir;
@@ -19,31 +23,6 @@ using preroll::test::read_all;
 using preroll::test::wait_for;
 
 namespace {
-
-struct CtlResult {
-  int status = -1;
-  std::string out, err;
-};
-
-CtlResult prerollctl(const std::filesystem::path& dir, const std::vector<std::string>& args) {
-  static int n = 0;
-  ++n;
-  std::vector<std::string> argv = {PREROLLCTL_PATH};
-  argv.insert(argv.end(), args.begin(), args.end());
-  Process p(argv, {}, dir / ("ctl." + std::to_string(n) + ".out"), dir / ("ctl." + std::to_string(n) + ".err"));
-  const auto st = p.wait(30s);
-  REQUIRE(st.has_value());
-  return {exit_code(*st), p.out(), p.err()};
-}
-
-nlohmann::json ctl_json(DaemonFixture& d, const std::string& command) {
-  const auto r = prerollctl(d.dir.path(), {"--socket", d.socket.string(), "--json", command});
-  INFO("prerollctl " << command << " stderr: " << r.err << "\nstdout: " << r.out);
-  REQUIRE(r.status == 0);
-  const auto j = nlohmann::json::parse(r.out);
-  REQUIRE(j["ok"] == true);
-  return j;
-}
 
 // A raw connection to the control socket.
 class RawConn {

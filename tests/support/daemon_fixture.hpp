@@ -48,6 +48,9 @@ inline Readback read_all(const std::vector<std::filesystem::path>& files) {
 class DaemonFixture {
  public:
   explicit DaemonFixture(std::vector<std::string> args = {}) : args_(std::move(args)) { start(); }
+  // Lets the test prepare `out` (e.g. mount a file system there) first.
+  struct Deferred {};
+  DaemonFixture(std::vector<std::string> args, Deferred) : args_(std::move(args)) {}
 
   void start() {
     std::vector<std::string> argv = {PREROLLD_PATH, "--socket", socket.string(), "--output-dir", out.string(),

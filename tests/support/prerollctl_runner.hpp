@@ -1,0 +1,40 @@
+// Runs the real prerollctl against a test daemon and returns what it said.
+#pragma once
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "daemon_fixture.hpp"
+
+namespace preroll::test {
+
+struct CtlResult {
+  int status = -1;
+  std::string out, err;
+};
+
+inline CtlResult prerollctl(const std::filesystem::path& dir, const std::vector<std::string>& args) {
+  static int n = 0;
+  ++n;
+  std::vector<std::string> argv = {PREROLLCTL_PATH};
+  argv.insert(argv.end(), args.begin(), args.end());
+  Process p(argv, {}, dir / ("ctl." + std::to_string(n) + ".out"), dir / ("ctl." + std::to_string(n) + ".err"));
+  const auto st = p.wait(std::chrono::seconds(30));
+  REQUIRE(st.has_value());
+  return {exit_code(*st), p.out(), p.err()};
+}
+
+// `prerollctl --json COMMAND`, which must succeed.
+inline nlohmann::json ctl_json(DaemonFixture& d, const std::string& command) {
+  const auto r = prerollctl(d.dir.path(), {"--socket", d.socket.string(), "--json", command});
+  INFO("prerollctl " << command << " stderr: " << r.err << "\nstdout: " << r.out);
+  REQUIRE(r.status == 0);
+  const auto j = nlohmann::json::parse(r.out);
+  REQUIRE(j["ok"] == true);
+  return j;
+}
+
+}  // namespace preroll::test
