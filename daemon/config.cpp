@@ -73,7 +73,7 @@ po::options_description file_options() {
         "refuse client segments larger than this many bytes")
     ("compress", po::value<std::string>()->default_value("zstd"),
         "how event records are stored: zstd (each events record a zstd frame when that is smaller) or none")
-    ("compress-level", po::value<int>()->default_value(3), "zstd level, 1 (fastest) to 19")
+    ("compress-level", po::value<int>()->default_value(1), "zstd level, 1 (fastest) to 19")
     ("fsync", po::value<std::string>()->default_value("interval"),
         "when files are flushed to the device: window (after every window), interval (every --fsync-interval "
         "seconds), never (kernel writeback)")

@@ -19,7 +19,7 @@ enum class FsyncPolicy : std::uint8_t {
 
 struct StorageConfig {
   atf::Compression compression = atf::Compression::zstd;
-  int zstd_level = 3;
+  int zstd_level = 1;  // measured: level 3 is slower for no smaller files (bench/RESULTS.md)
   FsyncPolicy fsync = FsyncPolicy::interval;
   std::uint64_t fsync_interval_ns = 1'000'000'000;
   // A client's file is closed and a numbered successor started before a
