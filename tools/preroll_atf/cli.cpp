@@ -7,13 +7,13 @@ namespace preroll::atf_tool {
 namespace po = boost::program_options;
 
 CommandArgs parse_command(const std::vector<std::string>& args, const std::string& usage,
-                          po::options_description& options) {
+                          po::options_description& options, FileArgs files) {
   options.add_options()("help,h", "show this help");
   po::options_description all;
   all.add(options);
-  all.add_options()("file", po::value<std::string>(), "ATF file");
+  all.add_options()("file", po::value<std::vector<std::string>>(), "ATF file");
   po::positional_options_description positional;
-  positional.add("file", 1);
+  positional.add("file", files == FileArgs::one ? 1 : -1);
 
   CommandArgs out;
   try {
@@ -26,8 +26,9 @@ CommandArgs parse_command(const std::vector<std::string>& args, const std::strin
     out.help = true;
     return out;
   }
-  if (out.options.count("file") == 0) throw UsageError("missing FILE");
-  out.file = out.options["file"].as<std::string>();
+  if (out.options.count("file") == 0) throw UsageError(files == FileArgs::one ? "missing FILE" : "missing FILE...");
+  out.files = out.options["file"].as<std::vector<std::string>>();
+  out.file = out.files.front();
   return out;
 }
 

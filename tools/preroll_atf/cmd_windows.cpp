@@ -27,8 +27,8 @@ std::uint64_t duration_ns(const atf::WindowMeta& meta) {
   return meta.end_ns >= meta.start_ns ? meta.end_ns - meta.start_ns : 0;
 }
 
-nlohmann::json window_json(const atf::FileHeader& header, const atf::WindowMeta& m) {
-  nlohmann::json patterns = nlohmann::json::array();
+nlohmann::ordered_json window_json(const atf::FileHeader& header, const atf::WindowMeta& m) {
+  nlohmann::ordered_json patterns = nlohmann::ordered_json::array();
   for (const atf::PatternHit& hit : m.patterns) patterns.push_back({{"id", hit.pattern_id}, {"count", hit.count}});
   return {
       {"window", m.window_id},

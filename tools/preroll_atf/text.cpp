@@ -43,7 +43,86 @@ void append_hex_escape(std::string& out, unsigned char c) {
   out += digits[c & 0xf];
 }
 
+// Days from 1970-01-01 to a proleptic Gregorian date (H. Hinnant's
+// days_from_civil): pure arithmetic, no time zone or calendar state.
+std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) noexcept {
+  y -= m <= 2 ? 1 : 0;
+  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const auto yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
+}
+
+bool is_leap(std::int64_t y) noexcept { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+unsigned days_in_month(std::int64_t y, unsigned m) noexcept {
+  static constexpr unsigned days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  return m == 2 && is_leap(y) ? 29 : days[m - 1];
+}
+
 }  // namespace
+
+std::optional<std::int64_t> parse_iso_time_ns(std::string_view text) {
+  std::size_t i = 0;
+  const auto number = [&](std::size_t digits, unsigned& out) {
+    if (text.size() - i < digits) return false;
+    out = 0;
+    for (std::size_t k = 0; k < digits; ++k, ++i) {
+      const char c = text[i];
+      if (c < '0' || c > '9') return false;
+      out = out * 10 + static_cast<unsigned>(c - '0');
+    }
+    return true;
+  };
+  const auto literal = [&](auto accept) {
+    if (i >= text.size() || !accept(text[i])) return false;
+    ++i;
+    return true;
+  };
+  const auto is = [](char want) { return [want](char c) { return c == want; }; };
+
+  unsigned year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
+  if (!number(4, year) || !literal(is('-')) || !number(2, month) || !literal(is('-')) || !number(2, day) ||
+      !literal([](char c) { return c == 'T' || c == 't' || c == ' '; }) || !number(2, hour) || !literal(is(':')) ||
+      !number(2, minute) || !literal(is(':')) || !number(2, second)) {
+    return std::nullopt;
+  }
+  if (month < 1 || month > 12 || day < 1 || day > days_in_month(year, month) || hour > 23 || minute > 59 ||
+      second > 59) {
+    return std::nullopt;
+  }
+  std::int64_t fraction_ns = 0;
+  if (literal([](char c) { return c == '.' || c == ','; })) {
+    std::size_t digits = 0;
+    for (; i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i, ++digits) {
+      if (digits == 9) return std::nullopt;
+      fraction_ns = fraction_ns * 10 + (text[i] - '0');
+    }
+    if (digits == 0) return std::nullopt;
+    for (; digits < 9; ++digits) fraction_ns *= 10;
+  }
+  std::int64_t offset_seconds = 0;
+  if (literal([](char c) { return c == 'Z' || c == 'z'; })) {
+  } else if (i < text.size() && (text[i] == '+' || text[i] == '-')) {
+    const int sign = text[i++] == '-' ? -1 : 1;
+    unsigned offset_hours = 0, offset_minutes = 0;
+    if (!number(2, offset_hours)) return std::nullopt;
+    literal(is(':'));
+    if (!number(2, offset_minutes) || offset_hours > 23 || offset_minutes > 59) return std::nullopt;
+    offset_seconds = sign * static_cast<std::int64_t>(offset_hours * 3600 + offset_minutes * 60);
+  } else {
+    return std::nullopt;
+  }
+  if (i != text.size()) return std::nullopt;
+
+  const std::int64_t seconds =
+      days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second - offset_seconds;
+  // int64 nanoseconds reach from 1677-09-21 to 2262-04-11.
+  constexpr std::int64_t kMaxSeconds = 9'223'372'035;
+  if (seconds < -kMaxSeconds || seconds > kMaxSeconds) return std::nullopt;
+  return seconds * 1'000'000'000 + fraction_ns;
+}
 
 std::string iso_time_ns(std::int64_t wall_ns) {
   constexpr std::int64_t kNsPerSecond = 1'000'000'000;

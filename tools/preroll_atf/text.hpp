@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -12,6 +13,13 @@ namespace preroll::atf_tool {
 // "2024-05-01T12:34:56.123456789Z"; the raw number plus "ns" when the value
 // is outside what the calendar functions handle.
 std::string iso_time_ns(std::int64_t wall_ns);
+
+// The inverse of iso_time_ns: "YYYY-MM-DDTHH:MM:SS[.fraction]Z", the fraction
+// 1 to 9 digits, 'T' or a space between date and time, and "Z" or an offset
+// "+HH:MM" / "-HH:MM" (required: a time without a zone would silently depend
+// on where the reader sits). Nullopt when malformed or outside the years
+// 1678..2261 that int64 nanoseconds hold.
+std::optional<std::int64_t> parse_iso_time_ns(std::string_view text);
 
 // "850ns", "12.345us", "4.567ms", "1.234s".
 std::string format_duration(std::uint64_t ns);
