@@ -10,6 +10,8 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "systemd/socket_activation.hpp"
+
 namespace preroll::daemon {
 
 namespace {
@@ -20,6 +22,8 @@ std::runtime_error failure(const char* label, const std::string& path, const std
 }  // namespace
 
 int open_listen_socket(const std::string& path, int type, const char* label) {
+  // Socket activation: systemd already made, bound and listens on it.
+  if (const int fd = systemd::take_passed_socket(path, type); fd >= 0) return fd;
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   if (path.empty() || path.size() >= sizeof addr.sun_path)
@@ -68,6 +72,10 @@ int open_listen_socket(const std::string& path, int type, const char* label) {
     throw failure(label, path, "listen()", err);
   }
   return fd;
+}
+
+void remove_listen_socket(const std::string& path) {
+  if (!systemd::is_passed_socket_path(path)) ::unlink(path.c_str());
 }
 
 }  // namespace preroll::daemon

@@ -11,6 +11,11 @@ namespace preroll::daemon {
 // connect, what each may do is decided from SO_PEERCRED. Throws
 // std::runtime_error "<label> <path>: <why>" (another daemon listening, no
 // permission, path too long).
+// A socket systemd passed for `path` (socket activation,
+// systemd/socket_activation.hpp) is returned as it is instead.
 int open_listen_socket(const std::string& path, int type, const char* label);
+
+// Unlinks the socket file at `path` unless systemd owns it (passed it).
+void remove_listen_socket(const std::string& path);
 
 }  // namespace preroll::daemon

@@ -10,13 +10,16 @@
 #include "config.hpp"
 #include "marking_policy.hpp"
 #include "server.hpp"
+#include "systemd/jit_probe.hpp"
+#include "systemd/journal_log.hpp"
 
 namespace {
 void setup_logging(const std::string& level) {
   auto logger = spdlog::stderr_color_mt("prerolld");
-  // Under systemd, journald stamps every line itself: no second timestamp.
-  if (std::getenv("JOURNAL_STREAM") != nullptr) {
-    logger->set_pattern("%^%l%$: %v");
+  // Under systemd, journald stamps every line itself: no second timestamp,
+  // and a "<N>" priority prefix instead.
+  if (preroll::daemon::systemd::is_journal_stream()) {
+    logger->set_formatter(preroll::daemon::systemd::journal_formatter());
   } else {
     logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
   }
@@ -47,10 +50,11 @@ int main(int argc, char** argv) {
   }
   try {
     setup_logging(parsed.config->log_level);
+    preroll::daemon::systemd::log_jit_availability();
     preroll::daemon::Server server(std::move(*parsed.config));
     return server.run();
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "prerolld: %s\n", e.what());
+    std::fprintf(stderr, "%sprerolld: %s\n", preroll::daemon::systemd::is_journal_stream() ? "<3>" : "", e.what());
     return 1;
   }
 }

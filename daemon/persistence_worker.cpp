@@ -77,11 +77,13 @@ void PersistenceWorker::run() {
         have_task = true;
       }
     }
+    heartbeat_.fetch_add(1, std::memory_order_relaxed);  // odd: busy
     if (have_task) execute(t);
     if (periodic && std::chrono::steady_clock::now() >= next_sync) {
       store_->sync_dirty();
       next_sync = std::chrono::steady_clock::now() + period;
     }
+    heartbeat_.fetch_add(1, std::memory_order_relaxed);  // even: idle again
   }
 }
 

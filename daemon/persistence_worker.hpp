@@ -34,6 +34,10 @@ class PersistenceWorker {
   void request_snapshot(const std::shared_ptr<ClientSession>& client);
   // Runs every queued task, then stops the thread.
   void stop();
+  // Bumped by the worker before and after each task (and periodic sync): odd
+  // while busy, even while waiting for work. The systemd watchdog reads it
+  // to tell a stuck worker from an idle one. Relaxed: a liveness hint only.
+  [[nodiscard]] std::uint64_t heartbeat() const noexcept { return heartbeat_.load(std::memory_order_relaxed); }
 
  private:
   struct Task {
@@ -60,6 +64,7 @@ class PersistenceWorker {
   std::deque<Task> tasks_;  // guarded by mutex_
   bool stopping_ = false;   // guarded by mutex_
   std::thread thread_;
+  std::atomic<std::uint64_t> heartbeat_{0};  // written by the worker thread only
 };
 
 }  // namespace preroll::daemon

@@ -11,6 +11,7 @@
 
 #include "listen_socket.hpp"
 #include "preroll/shm/paths.hpp"
+#include "systemd/socket_activation.hpp"
 
 namespace preroll::daemon {
 
@@ -34,7 +35,12 @@ Server::Server(DaemonConfig config)
       acceptor_(io_),
       poll_timer_(io_),
       worker_(policy_, stats_, &store_),
-      ctx_{config_, worker_, store_, stats_, policy_, {}, 1} {
+      ctx_{config_, worker_, store_, stats_, policy_, {}, 1},
+      notifier_(io_, stats_, [this] { return worker_.heartbeat(); }) {
+  // Sockets systemd passed (prerolld.socket, prerolld-control.socket) are
+  // taken by open_listen_socket instead of binding.
+  systemd::adopt_listen_fds({{"registration", config_.socket_path, SOCK_SEQPACKET},
+                             {"control", shm::control_socket_path(config_.socket_path), SOCK_STREAM}});
   const int fd = open_listen_socket(config_.socket_path, SOCK_SEQPACKET, "socket");
   acceptor_.assign(boost::asio::generic::seq_packet_protocol(AF_UNIX, 0), fd);
   try {
@@ -57,7 +63,7 @@ Server::Server(DaemonConfig config)
   } catch (...) {
     boost::system::error_code ec;
     acceptor_.close(ec);
-    ::unlink(config_.socket_path.c_str());
+    remove_listen_socket(config_.socket_path);
     throw;
   }
 }
@@ -67,8 +73,10 @@ Server::~Server() {
   boost::system::error_code ec;
   if (acceptor_.is_open()) {
     acceptor_.close(ec);
-    ::unlink(config_.socket_path.c_str());
+    remove_listen_socket(config_.socket_path);
   }
+  const systemd::KeepPassedSocketFile keep(control_ ? control_->path() : std::string());
+  control_.reset();  // unlinks its path if still open
 }
 
 int Server::run() {
@@ -85,6 +93,7 @@ int Server::run() {
   spdlog::info("control socket {}", control_->path());
   log_policy(*policy_.load());
   wait_for_reload_signal();
+  notifier_.ready();  // both sockets listen, the output directory is writable
   io_.run();
   worker_.stop();
   log_summary();
@@ -132,6 +141,7 @@ void Server::reload() {
     reload_thread_.join();
   }
   reloading_.store(true, std::memory_order_release);
+  notifier_.reloading();
   reload_thread_ = std::thread([this] {
     std::vector<const char*> argv;
     for (const auto& a : config_.argv) argv.push_back(a.c_str());
@@ -162,6 +172,8 @@ void Server::reload() {
       if (reload_again_ && !stopping_) {
         reload_again_ = false;
         reload();
+      } else {
+        notifier_.reloaded();
       }
     });
   });
@@ -194,11 +206,16 @@ void Server::arm_poll_timer() {
 void Server::stop(const char* why) {
   if (stopping_) return;
   stopping_ = true;
+  notifier_.stopping();
   spdlog::info("{}: stopping; persisting what every client has that is marked", why);
   boost::system::error_code ec;
   acceptor_.close(ec);
-  ::unlink(config_.socket_path.c_str());
-  if (control_) control_->stop();
+  remove_listen_socket(config_.socket_path);
+  if (control_) {
+    // ControlServer::stop unlinks its path; a file systemd owns is put back.
+    const systemd::KeepPassedSocketFile keep(control_->path());
+    control_->stop();
+  }
   poll_timer_.cancel();
   reload_signals_.cancel();
   const auto connections = ctx_.connections;  // shutdown() erases from the set

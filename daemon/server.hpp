@@ -19,6 +19,7 @@
 #include "marking_policy.hpp"
 #include "persistence_worker.hpp"
 #include "storage/file_store.hpp"
+#include "systemd/service_notifier.hpp"
 
 namespace preroll::daemon {
 
@@ -59,6 +60,7 @@ class Server {
   boost::asio::steady_timer poll_timer_;
   PersistenceWorker worker_;
   ConnectionContext ctx_;
+  systemd::ServiceNotifier notifier_;  // Type=notify: READY, RELOADING, STOPPING, STATUS, WATCHDOG
   bool stopping_ = false;
   std::thread reload_thread_;            // builds the next policy
   std::atomic<bool> reloading_{false};   // set by the io thread, cleared when the result is posted back

@@ -14,6 +14,8 @@ packages=(
   libxxhash-dev
   libzstd-dev
   libsystemd-dev
+  # systemd-analyze, for the test that verifies the unit files in systemd/.
+  systemd
   libbenchmark-dev
   # The libFuzzer targets in fuzz/ (built with clang; libFuzzer, ASan, UBSan).
   clang libclang-rt-14-dev

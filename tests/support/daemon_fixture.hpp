@@ -58,7 +58,7 @@ class DaemonFixture {
     argv.insert(argv.end(), args_.begin(), args_.end());
     ++starts_;
     const auto log = dir.path() / ("prerolld." + std::to_string(starts_) + ".err");
-    proc_ = std::make_unique<Process>(argv, std::vector<std::string>{}, dir.path() / "prerolld.out", log);
+    proc_ = std::make_unique<Process>(argv, daemon_env, dir.path() / "prerolld.out", log);
     // Up when it accepts a connection on the socket (a stale socket file
     // from a killed daemon exists before the new one listens).
     const bool up = wait_for([&] { return accepts() || !proc_->running(); }, 10s);
@@ -127,6 +127,7 @@ class DaemonFixture {
 
   TempDir dir;
   std::vector<std::string> client_env;  // added to every client's environment (later entries win)
+  std::vector<std::string> daemon_env;  // added to prerolld's environment (set before start())
   std::filesystem::path socket = dir.path() / "prerolld.sock";
   std::filesystem::path out = dir.path() / "out";
 

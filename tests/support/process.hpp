@@ -70,9 +70,12 @@ inline std::string read_file(const std::filesystem::path& p) {
 class Process {
  public:
   // Starts `argv` with the current environment plus `extra_env`
-  // ("NAME=value"); stdout and stderr go to the given files.
+  // ("NAME=value"); stdout and stderr go to the given files. `pass_fds`
+  // become the child's descriptors 3, 4, ... in order (socket activation:
+  // systemd passes its sockets there).
   Process(const std::vector<std::string>& argv, const std::vector<std::string>& extra_env,
-          const std::filesystem::path& stdout_file, const std::filesystem::path& stderr_file)
+          const std::filesystem::path& stdout_file, const std::filesystem::path& stderr_file,
+          const std::vector<int>& pass_fds = {})
       : stdout_(stdout_file), stderr_(stderr_file) {
     std::vector<std::string> env_strings;
     for (char** e = environ; *e != nullptr; ++e) env_strings.emplace_back(*e);
@@ -86,8 +89,17 @@ class Process {
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 1, stdout_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     posix_spawn_file_actions_addopen(&fa, 2, stderr_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    // Copies above any target first, so no dup2 overwrites a source still to
+    // be copied; dup2 clears close-on-exec on the target.
+    std::vector<int> copies;
+    for (std::size_t i = 0; i < pass_fds.size(); ++i) {
+      copies.push_back(::fcntl(pass_fds[i], F_DUPFD_CLOEXEC, 64));
+      if (copies.back() < 0) throw std::runtime_error("cannot copy descriptor " + std::to_string(pass_fds[i]));
+      posix_spawn_file_actions_adddup2(&fa, copies.back(), 3 + static_cast<int>(i));
+    }
     const int rc = posix_spawn(&pid_, args[0], &fa, nullptr, args.data(), env.data());
     posix_spawn_file_actions_destroy(&fa);
+    for (const int c : copies) ::close(c);
     if (rc != 0) throw std::runtime_error("posix_spawn " + argv[0] + " failed: " + std::to_string(rc));
   }
   ~Process() {
