@@ -1,5 +1,7 @@
 #include "client_segment.hpp"
 
+#include <chrono>
+
 #include "tsc_clock.hpp"
 
 #include <spdlog/spdlog.h>
@@ -32,7 +34,7 @@ ClientSegment::ClientSegment(shm::MappedSegment mapping, shm::HeaderSnapshot hea
 void ClientSegment::mark_faulty(std::string why, DaemonStats& stats) {
   if (!fault_.empty()) return;
   fault_ = std::move(why);
-  DaemonStats::add(stats.clients_faulty);
+  count(stats, &DaemonStats::clients_faulty);
 }
 
 void ClientSegment::drain(WindowSink& sink, const DrainContext& ctx) {
@@ -82,24 +84,29 @@ void ClientSegment::decide_and_return(std::uint32_t lane, std::uint32_t ring, Wi
                                       const DrainContext& ctx) {
   DaemonStats& stats = ctx.stats;
   LaneState& ls = lanes_[lane];
-  DaemonStats::add(stats.windows_seen);
+  count(stats, &DaemonStats::windows_seen);
   const auto extent = extent_of(lane, ring);
   if (!extent) {
-    DaemonStats::add(stats.rings_corrupt);
+    count(stats, &DaemonStats::rings_corrupt);
     if (stats.rings_corrupt.load(std::memory_order_relaxed) <= kMaxCorruptRingReports)
       spdlog::warn("pid {}: lane {} ring {}: impossible start/wrap/committed offsets; ring skipped",
                    pid_, lane, ring);
   } else {
-    DaemonStats::add(stats.bytes_seen, extent->bytes());
+    count(stats, &DaemonStats::bytes_seen, extent->bytes());
     if (extent->bytes() == 0) {
-      DaemonStats::add(stats.windows_discarded);
-    } else if (scan(lane, ring, seg_.ring_data(lane, ring), *extent, ctx, already_persisted(lane, ring))) {
+      count(stats, &DaemonStats::windows_discarded);
+    } else if (const auto t0 = std::chrono::steady_clock::now();
+               scan(lane, ring, seg_.ring_data(lane, ring), *extent, ctx, already_persisted(lane, ring))) {
       if (scratch_.events.empty()) {
         give_back(lane, ring);  // every event was written by an early flush
         return;
       }
       const SelectionPolicy sel = ctx.policy.selection(header_.layout.geometry.rings_per_lane);
       const Decision d = ls.selector.on_window(sel, ls.held.size());
+      // Decision latency: parse, mark and select; the write that may follow
+      // is the storage's cost, counted there.
+      stats.decision_latency.record(static_cast<std::uint64_t>(
+          std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count()));
       decide(lane, ring, d, sel, sink, ctx);
       return;  // decide() handed the ring back or holds it
     }
@@ -164,7 +171,7 @@ bool ClientSegment::scan(std::uint32_t lane, std::uint32_t ring, const unsigned 
         w.events.push_back(ev);
       });
   if (!r.ok) {
-    DaemonStats::add(stats.rings_corrupt);
+    count(stats, &DaemonStats::rings_corrupt);
     if (stats.rings_corrupt.load(std::memory_order_relaxed) <= kMaxCorruptRingReports)
       spdlog::warn("pid {}: lane {} ring {}: {}; ring skipped", pid_, lane, ring, r.error);
     return false;
@@ -173,7 +180,7 @@ bool ClientSegment::scan(std::uint32_t lane, std::uint32_t ring, const unsigned 
   if (skip != 0) w.events.erase(w.events.begin(), w.events.begin() + w.skipped);
   if (peek) return true;  // parsed only: no marking, no counters
   counts_.clear();
-  if (policy.enabled()) mark_events(policy, ctx.scratch);
+  if (policy.enabled()) mark_events(policy, ctx.scratch, ctx.stats);
   std::uint32_t marked = 0;
   for (const atf::EventView& ev : w.events) {
     if ((ev.flags & (atf::event_flags::policy_marked | atf::event_flags::client_marked)) == 0) continue;
@@ -187,13 +194,13 @@ bool ClientSegment::scan(std::uint32_t lane, std::uint32_t ring, const unsigned 
   }
   for (std::uint32_t id = 0; id < counts_.size(); ++id)
     if (counts_[id] != 0) w.meta.patterns.push_back({id, counts_[id]});
-  DaemonStats::add(stats.events_seen, w.events.size());
-  DaemonStats::add(stats.events_marked, marked);
+  count(stats, &DaemonStats::events_seen, w.events.size());
+  count(stats, &DaemonStats::events_marked, marked);
   if (marked != 0) lanes_[lane].selector.note_marked();
   return true;
 }
 
-void ClientSegment::mark_events(const MarkingPolicy& policy, PatternMatcher::Scratch* scratch) {
+void ClientSegment::mark_events(const MarkingPolicy& policy, PatternMatcher::Scratch* scratch, DaemonStats& stats) {
   auto& events = scratch_.events;
   counts_.assign(policy.pattern_count(), 0);
   for (atf::EventView& ev : events)
@@ -203,7 +210,13 @@ void ClientSegment::mark_events(const MarkingPolicy& policy, PatternMatcher::Scr
   texts_.clear();
   for (const atf::EventView& ev : events) texts_.push_back({ev.name, ev.message});
   hits_.clear();
+  const auto t0 = std::chrono::steady_clock::now();
   matcher->match_events(texts_, *scratch, hits_);
+  DaemonStats::add(stats.marking_ns_total,
+                   static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                                  std::chrono::steady_clock::now() - t0)
+                                                  .count()));
+  DaemonStats::add(stats.marking_events_total, events.size());
   // Hits come ordered by event then pattern: one pass applies the count
   // conditions in event order and books each pattern's marking hits.
   last_hit_.assign(policy.pattern_count(), ~0u);
@@ -218,12 +231,12 @@ void ClientSegment::mark_events(const MarkingPolicy& policy, PatternMatcher::Scr
     ++counts_[h.pattern_id];
     last_hit_[h.pattern_id] = h.event_index;
   }
-  PatternStats& stats = policy.stats();
+  PatternStats& pattern_stats = policy.stats();
   for (std::uint32_t id = 0; id < counts_.size(); ++id) {
     if (counts_[id] == 0) continue;
-    stats.add_hits(id, counts_[id]);
+    pattern_stats.add_hits(id, counts_[id]);
     const atf::EventView& ev = events[last_hit_[id]];
-    stats.set_last(id, {ev.timestamp_ns, pid_, std::string(ev.message.substr(0, 120))});
+    pattern_stats.set_last(id, {ev.timestamp_ns, pid_, std::string(ev.message.substr(0, 120))});
   }
 }
 
@@ -243,17 +256,17 @@ void ClientSegment::apply(std::uint32_t lane, std::uint32_t ring, const Decision
         // Edge HELD -> FREE for the oldest pre-roll window: it aged out.
         give_back(lane, ls.held.front().ring);
         ls.held.pop_front();
-        DaemonStats::add(stats.windows_discarded);
+        count(stats, &DaemonStats::windows_discarded);
       }
       if (ring != kNoRing) {
         ls.held.push_back({ring, scratch_});
-        DaemonStats::add(stats.windows_held);
+        count(stats, &DaemonStats::windows_held);
         return;  // the ring stays HELD
       }
-      DaemonStats::add(stats.windows_discarded);
+      count(stats, &DaemonStats::windows_discarded);
       break;
     case Decision::Action::discard:
-      DaemonStats::add(stats.windows_discarded);
+      count(stats, &DaemonStats::windows_discarded);
       break;
   }
   if (ring != kNoRing) give_back(lane, ring);
@@ -301,8 +314,8 @@ bool ClientSegment::write_active_part(std::uint32_t lane, atf::KeepReason reason
   const std::uint32_t skip = already_persisted(lane, ring);
   if (!scan(lane, ring, copy_.data(), *extent, ctx, skip) || scratch_.events.empty()) return false;
   if (!accept(scratch_.meta)) return false;
-  DaemonStats::add(ctx.stats.windows_seen);
-  DaemonStats::add(ctx.stats.bytes_seen, extent->bytes());
+  count(ctx.stats, &DaemonStats::windows_seen);
+  count(ctx.stats, &DaemonStats::bytes_seen, extent->bytes());
   const std::uint32_t in_ring = skip + static_cast<std::uint32_t>(scratch_.events.size());
   persist_scanned(sink, reason, ctx.stats);
   note_persisted(lane, ring, in_ring);
@@ -318,7 +331,7 @@ void ClientSegment::release_held(std::uint32_t lane, bool persist, atf::KeepReas
       persist_window(sink, h.window, reason, stats);
       note_persisted(lane, h.ring, h.window.skipped + static_cast<std::uint32_t>(h.window.events.size()));
     } else {
-      DaemonStats::add(stats.windows_discarded);
+      count(stats, &DaemonStats::windows_discarded);
     }
     give_back(lane, h.ring);
     ls.held.pop_front();
@@ -338,12 +351,61 @@ void ClientSegment::persist_scanned(WindowSink& sink, atf::KeepReason reason, Da
 void ClientSegment::persist_window(WindowSink& sink, ScannedWindow& w, atf::KeepReason reason, DaemonStats& stats) {
   w.meta.reason = reason;
   if (sink.persist(w.meta, w.events)) {
-    DaemonStats::add(stats.windows_persisted);
-    DaemonStats::add(stats.events_persisted, w.events.size());
-    DaemonStats::add(stats.bytes_persisted, w.bytes);
+    count(stats, &DaemonStats::windows_persisted);
+    count(stats, &DaemonStats::events_persisted, w.events.size());
+    count(stats, &DaemonStats::bytes_persisted, w.bytes);
+    const auto r = static_cast<std::size_t>(reason);
+    if (r < stats.windows_by_reason.size()) {
+      DaemonStats::add(stats.windows_by_reason[r]);
+      DaemonStats::add(own_.windows_by_reason[r]);
+    }
+    if (w.meta.end_ns > w.meta.start_ns) count(stats, &DaemonStats::window_duration_ns_total, w.meta.end_ns - w.meta.start_ns);
+    if (w.meta.marked_count != 0) note_last_mark(w, stats);
   } else {
-    DaemonStats::add(stats.windows_failed);
+    count(stats, &DaemonStats::windows_failed);
   }
+}
+
+void ClientSegment::note_last_mark(const ScannedWindow& w, DaemonStats& stats) {
+  for (auto it = w.events.rbegin(); it != w.events.rend(); ++it) {
+    if ((it->flags & (atf::event_flags::policy_marked | atf::event_flags::client_marked)) == 0) continue;
+    stats.set_last_marked({it->timestamp_ns, pid_, it->pattern == 0 ? -1 : static_cast<std::int32_t>(it->pattern) - 1,
+                           std::string(it->message.substr(0, 120))});
+    return;
+  }
+}
+
+CaptureCounters ClientSegment::capture_counters() const noexcept {
+  CaptureCounters c;
+  const auto& g = header_.layout.geometry;
+  for (std::uint32_t l = 0; l < g.lane_count; ++l) {
+    const shm::LaneControl& lc = seg_.lane(l);
+    c.events_written += lc.events_written.load(std::memory_order_relaxed);
+    c.bytes_written += lc.bytes_written.load(std::memory_order_relaxed);
+    c.events_overwritten += lc.events_overwritten.load(std::memory_order_relaxed);
+    c.events_truncated += lc.events_truncated.load(std::memory_order_relaxed);
+    c.events_dropped_nested += lc.events_dropped_nested.load(std::memory_order_relaxed);
+    c.ring_swaps += lc.ring_swaps.load(std::memory_order_relaxed);
+    c.swaps_without_spare += lc.swaps_without_spare.load(std::memory_order_relaxed);
+  }
+  c.events_dropped_no_lane = seg_.header().events_dropped_no_lane.load(std::memory_order_relaxed);
+  return c;
+}
+
+void ClientSegment::publish_capture(DaemonStats& stats) noexcept {
+  const CaptureCounters now = capture_counters();
+  const auto publish = [](std::atomic<std::uint64_t>& total, std::uint64_t& published, std::uint64_t current) {
+    if (current > published) DaemonStats::add(total, current - published);
+    published = std::max(published, current);
+  };
+  publish(stats.capture_events_written, published_.events_written, now.events_written);
+  publish(stats.capture_bytes_written, published_.bytes_written, now.bytes_written);
+  publish(stats.capture_events_overwritten, published_.events_overwritten, now.events_overwritten);
+  publish(stats.capture_events_truncated, published_.events_truncated, now.events_truncated);
+  publish(stats.capture_events_dropped_nested, published_.events_dropped_nested, now.events_dropped_nested);
+  publish(stats.capture_events_dropped_no_lane, published_.events_dropped_no_lane, now.events_dropped_no_lane);
+  publish(stats.capture_ring_swaps, published_.ring_swaps, now.ring_swaps);
+  publish(stats.capture_swaps_without_spare, published_.swaps_without_spare, now.swaps_without_spare);
 }
 
 void ClientSegment::give_back(std::uint32_t lane, std::uint32_t ring) {
@@ -410,9 +472,10 @@ void ClientSegment::note_persisted(std::uint32_t lane, std::uint32_t ring, std::
   hdr.persisted_sequence.store(hdr.sequence.load(std::memory_order_relaxed), std::memory_order_relaxed);
 }
 
-void ClientSegment::flush_waiting_marks(WindowSink& sink, const DrainContext& ctx, std::uint64_t now_ns) {
-  const std::uint64_t flush_after = ctx.policy.config().flush_after_ns;
-  if (flush_after == 0 || !ctx.policy.enabled() || faulty()) return;
+void ClientSegment::flush_waiting_marks(WindowSink& sink, const DrainContext& ctx, std::uint64_t now_ns,
+                                        bool force) {
+  const std::uint64_t flush_after = force ? 0 : ctx.policy.config().flush_after_ns;
+  if ((flush_after == 0 && !force) || !ctx.policy.enabled() || faulty()) return;
   const auto& g = header_.layout.geometry;
   for (std::uint32_t l = 0; l < g.lane_count; ++l) {
     shm::LaneControl& lc = seg_.lane(l);
@@ -427,7 +490,7 @@ void ClientSegment::flush_waiting_marks(WindowSink& sink, const DrainContext& ct
     if (watch.ring != ring || watch.sequence != sequence) watch = ActiveWatch{ring, sequence, ~0u, 0};
     const bool changed = committed != watch.committed_seen;
     const bool due = watch.marked_since_ns != 0 && now_ns - watch.marked_since_ns >= flush_after;
-    if (!changed && !due) continue;
+    if (!changed && !due && !force) continue;
     const auto extent = copy_active(l, ring);
     if (!extent) continue;
     const std::uint32_t skip = already_persisted(l, ring);
@@ -441,8 +504,8 @@ void ClientSegment::flush_waiting_marks(WindowSink& sink, const DrainContext& ct
     // Due: decide and write for real.
     const std::uint32_t in_ring = skip + static_cast<std::uint32_t>(scratch_.events.size());
     if (!scan(l, ring, copy_.data(), *extent, ctx, skip) || scratch_.events.empty()) continue;
-    DaemonStats::add(ctx.stats.windows_seen);
-    DaemonStats::add(ctx.stats.bytes_seen, extent->bytes());
+    count(ctx.stats, &DaemonStats::windows_seen);
+    count(ctx.stats, &DaemonStats::bytes_seen, extent->bytes());
     const SelectionPolicy sel = ctx.policy.selection(g.rings_per_lane);
     Decision d = lanes_[l].selector.on_window(sel, lanes_[l].held.size());
     if (d.persist() && d.reason == atf::KeepReason::marked) d.reason = atf::KeepReason::flush_timeout;
@@ -498,7 +561,7 @@ void ClientSegment::finalize(WindowSink& sink, const DrainContext& ctx, atf::Kee
   const SelectionPolicy sel = ctx.policy.selection(g.rings_per_lane);
   for (std::uint32_t l = 0; l < g.lane_count; ++l) {
     shm::LaneControl& lc = seg_.lane(l);
-    DaemonStats::add(stats.events_lost_overwrite, lc.events_overwritten.load(std::memory_order_relaxed));
+    count(stats, &DaemonStats::events_lost_overwrite, lc.events_overwritten.load(std::memory_order_relaxed));
     // acquire: pairs with the writer's release in activate(): the ring's
     // reset is visible before we read its header.
     const std::uint32_t active_untrusted = lc.active_ring.load(std::memory_order_acquire);
@@ -506,8 +569,8 @@ void ClientSegment::finalize(WindowSink& sink, const DrainContext& ctx, atf::Kee
     const std::uint32_t ring = active_untrusted;
     const auto extent = copy_active(l, ring);
     if (!extent) continue;
-    DaemonStats::add(stats.windows_seen);
-    DaemonStats::add(stats.bytes_seen, extent->bytes());
+    count(stats, &DaemonStats::windows_seen);
+    count(stats, &DaemonStats::bytes_seen, extent->bytes());
     const std::uint32_t skip = already_persisted(l, ring);
     if (!scan(l, ring, copy_.data(), *extent, ctx, skip) || scratch_.events.empty()) continue;
     const std::uint32_t in_ring = skip + static_cast<std::uint32_t>(scratch_.events.size());

@@ -54,7 +54,9 @@ class ClientSegment {
   // event has waited `flush_after_ns` in it (reason flush-timeout), so a
   // mark reaches disk even if its ring never fills. Cheap when nothing
   // changed: rings are only re-read when their committed size moved.
-  void flush_waiting_marks(WindowSink& sink, const DrainContext& ctx, std::uint64_t now_ns);
+  // `force` (prerollctl flush): every mark waiting in an active ring is due
+  // now, whatever --flush-after says.
+  void flush_waiting_marks(WindowSink& sink, const DrainContext& ctx, std::uint64_t now_ns, bool force = false);
 
   // A manual snapshot (prerollctl snapshot): drains, then writes every held
   // window and the unwritten part of every active ring now (reason
@@ -72,6 +74,17 @@ class ClientSegment {
   bool arm_doorbell() noexcept;
 
   [[nodiscard]] bool faulty() const noexcept { return !fault_.empty(); }
+
+  // This client's share of the daemon's window and event counters (the same
+  // fields as DaemonStats; storage and client-count fields stay 0). Written
+  // by the worker, read by the control socket.
+  [[nodiscard]] const DaemonStats& own_stats() const noexcept { return own_; }
+  // What the client library counted: capture volume and losses by cause.
+  // Reads the segment's counters; safe from any thread while it is mapped.
+  [[nodiscard]] CaptureCounters capture_counters() const noexcept;
+  // Adds to the daemon's capture_* counters what the client counted since
+  // the last call (never less than nothing: a counter going back is a lie).
+  void publish_capture(DaemonStats& stats) noexcept;
   [[nodiscard]] const std::string& fault() const noexcept { return fault_; }
   [[nodiscard]] const shm::HeaderSnapshot& header() const noexcept { return header_; }
   // Windows held back as pre-roll, all lanes (a hint for reports and tests).
@@ -139,7 +152,9 @@ class ClientSegment {
   [[nodiscard]] std::uint64_t to_monotonic_ns(std::uint64_t raw, const TscClock& clock) const noexcept;
   // Sets policy_marked on the scanned window's events (level, patterns with
   // their count conditions) and books pattern hits.
-  void mark_events(const MarkingPolicy& policy, PatternMatcher::Scratch* scratch);
+  void mark_events(const MarkingPolicy& policy, PatternMatcher::Scratch* scratch, DaemonStats& stats);
+  // Remembers the window's last marked event as the daemon's last mark.
+  void note_last_mark(const ScannedWindow& w, DaemonStats& stats);
   void persist_scanned(WindowSink& sink, atf::KeepReason reason, DaemonStats& stats);
   void persist_window(WindowSink& sink, ScannedWindow& w, atf::KeepReason reason, DaemonStats& stats);
   // Carries out a decision for the window in scratch_ (ring `ring`, or none
@@ -167,6 +182,13 @@ class ClientSegment {
   shm::MappedSegment mapping_;
   shm::HeaderSnapshot header_;
   std::uint32_t pid_;  // from SO_PEERCRED, for reports
+  DaemonStats own_;    // see own_stats()
+  CaptureCounters published_;  // what publish_capture() has added so far
+  // Adds to the daemon-wide counter and to this client's.
+  void count(DaemonStats& daemon, std::atomic<std::uint64_t> DaemonStats::*counter, std::uint64_t n = 1) noexcept {
+    DaemonStats::add(daemon.*counter, n);
+    DaemonStats::add(own_.*counter, n);
+  }
   shm::SegmentRef seg_;
   std::vector<LaneState> lanes_;
   std::string fault_;

@@ -3,10 +3,48 @@
 // read as statistics.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
+#include <mutex>
+#include <string>
+
+#include "latency_histogram.hpp"
 
 namespace preroll::daemon {
+
+// What the client library counted in a segment (lane and process counters,
+// written by the client, see shm abi.hpp): capture volume and losses by
+// cause. Read with relaxed loads; a hostile client can only lie about itself.
+struct CaptureCounters {
+  std::uint64_t events_written = 0;
+  std::uint64_t bytes_written = 0;
+  std::uint64_t events_overwritten = 0;     // no spare ring: oldest records evicted
+  std::uint64_t events_truncated = 0;       // message cut at the size limit (kept, shortened)
+  std::uint64_t events_dropped_nested = 0;  // emit re-entered from a signal handler
+  std::uint64_t events_dropped_no_lane = 0; // more threads than lanes
+  std::uint64_t ring_swaps = 0;
+  std::uint64_t swaps_without_spare = 0;
+  CaptureCounters& operator+=(const CaptureCounters& o) noexcept {
+    events_written += o.events_written;
+    bytes_written += o.bytes_written;
+    events_overwritten += o.events_overwritten;
+    events_truncated += o.events_truncated;
+    events_dropped_nested += o.events_dropped_nested;
+    events_dropped_no_lane += o.events_dropped_no_lane;
+    ring_swaps += o.ring_swaps;
+    swaps_without_spare += o.swaps_without_spare;
+    return *this;
+  }
+};
+
+// The last event the policy or a client marked (for `prerollctl stats`).
+struct LastMark {
+  std::uint64_t monotonic_ns = 0;  // 0: none yet
+  std::uint32_t pid = 0;
+  std::int32_t pattern_id = -1;    // -1: marked by level or by the client
+  std::string excerpt;             // first 120 bytes of the message
+};
 
 struct DaemonStats {
   std::atomic<std::uint64_t> clients_attached_total{0};
@@ -39,6 +77,35 @@ struct DaemonStats {
   std::atomic<std::uint64_t> file_bytes_written{0};   // bytes appended to files (after compression)
   std::atomic<std::uint64_t> event_bytes_raw{0};      // EVENTS payload bytes before compression
   std::atomic<std::uint64_t> fsyncs{0};
+
+  // Persisted windows by keep reason (index = atf::KeepReason value).
+  std::array<std::atomic<std::uint64_t>, 16> windows_by_reason{};
+  std::atomic<std::uint64_t> window_duration_ns_total{0};  // end - start of persisted windows
+  // Scan, mark and select of one handed-over ring (writing excluded).
+  LatencyHistogram decision_latency;
+  std::atomic<std::uint64_t> marking_ns_total{0};      // in the pattern matcher
+  std::atomic<std::uint64_t> marking_events_total{0};  // events it looked at
+  // What the clients' libraries counted (CaptureCounters), summed over every
+  // client ever attached: each drain adds what changed since the last one.
+  std::atomic<std::uint64_t> capture_events_written{0};
+  std::atomic<std::uint64_t> capture_bytes_written{0};
+  std::atomic<std::uint64_t> capture_events_overwritten{0};
+  std::atomic<std::uint64_t> capture_events_truncated{0};
+  std::atomic<std::uint64_t> capture_events_dropped_nested{0};
+  std::atomic<std::uint64_t> capture_events_dropped_no_lane{0};
+  std::atomic<std::uint64_t> capture_ring_swaps{0};
+  std::atomic<std::uint64_t> capture_swaps_without_spare{0};
+  mutable std::mutex last_mark_mutex;
+  LastMark last_mark;
+
+  [[nodiscard]] LastMark last_marked() const {
+    std::lock_guard lock(last_mark_mutex);
+    return last_mark;
+  }
+  void set_last_marked(LastMark m) {
+    std::lock_guard lock(last_mark_mutex);
+    last_mark = std::move(m);
+  }
 
   static void add(std::atomic<std::uint64_t>& c, std::uint64_t n = 1) noexcept {
     c.fetch_add(n, std::memory_order_relaxed);

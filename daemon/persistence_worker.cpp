@@ -38,6 +38,15 @@ void PersistenceWorker::request_snapshot(const std::shared_ptr<ClientSession>& c
   push({client, Task::Kind::snapshot, atf::KeepReason::manual_snapshot});
 }
 
+void PersistenceWorker::request_flush(std::vector<std::shared_ptr<ClientSession>> clients,
+                                      std::function<void(nlohmann::json)> done) {
+  Task t;
+  t.kind = Task::Kind::flush;
+  t.flush_clients = std::move(clients);
+  t.done = std::move(done);
+  push(std::move(t));
+}
+
 void PersistenceWorker::push(Task t) {
   {
     std::lock_guard lock(mutex_);
@@ -87,7 +96,36 @@ void PersistenceWorker::run() {
   }
 }
 
+void PersistenceWorker::execute_flush(const Task& t) {
+  const std::uint64_t before = stats_.windows_persisted.load(std::memory_order_relaxed);
+  const MarkingPolicy& policy = current_policy();
+  const DrainContext ctx{policy, scratch_.get(), stats_, clock_};
+  std::uint32_t flushed = 0;
+  for (const auto& client : t.flush_clients) {
+    ClientSession& c = *client;
+    if (c.finished.load(std::memory_order_relaxed)) continue;
+    try {
+      c.segment.drain(c.sink, ctx);
+      c.segment.flush_waiting_marks(c.sink, ctx, shm::monotonic_now_ns(), /*force=*/true);
+      c.segment.publish_capture(stats_);
+      ++flushed;
+    } catch (const std::exception& e) {
+      spdlog::error("pid {} ({}): flush failed: {}", c.identity.pid, c.identity.process_name, e.what());
+    }
+  }
+  const std::uint32_t synced = store_ ? store_->sync_all() : 0;
+  if (t.done)
+    t.done({{"clients", flushed},
+            {"windows_written", stats_.windows_persisted.load(std::memory_order_relaxed) - before},
+            {"files_synced", synced}});
+}
+
 void PersistenceWorker::execute(const Task& t) {
+  if (t.kind == Task::Kind::flush) {
+    clock_.refresh();
+    execute_flush(t);
+    return;
+  }
   ClientSession& c = *t.client;
   if (c.finished.load(std::memory_order_relaxed)) return;
   clock_.refresh();
@@ -106,6 +144,7 @@ void PersistenceWorker::execute(const Task& t) {
       c.drain_queued.store(false, std::memory_order_release);
       c.segment.drain(c.sink, ctx);
       c.segment.flush_waiting_marks(c.sink, ctx, shm::monotonic_now_ns());
+      c.segment.publish_capture(stats_);
       if (c.segment.arm_doorbell()) request_drain(t.client);  // rings arrived while we worked
       if (c.segment.faulty()) {
         spdlog::error("pid {} ({}): corrupt segment, client detached from persistence: {}", c.identity.pid,
@@ -116,6 +155,7 @@ void PersistenceWorker::execute(const Task& t) {
       return;
     }
     c.segment.finalize(c.sink, ctx, t.reason);
+    c.segment.publish_capture(stats_);
     if (c.segment.faulty())
       spdlog::error("pid {} ({}): corrupt segment: {}", c.identity.pid, c.identity.process_name, c.segment.fault());
     c.sink.close();

@@ -5,6 +5,9 @@
 
 #include <condition_variable>
 #include <deque>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <vector>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -32,6 +35,10 @@ class PersistenceWorker {
   void request_finalize(const std::shared_ptr<ClientSession>& client, atf::KeepReason reason);
   // Queues a manual snapshot: writes the client's held and active windows now.
   void request_snapshot(const std::shared_ptr<ClientSession>& client);
+  // prerollctl flush: drains these clients, writes every marked event waiting
+  // in their active rings, fdatasyncs the open files, then calls `done` (on
+  // the worker thread) with {"clients": n, "windows_written": m, "files_synced": k}.
+  void request_flush(std::vector<std::shared_ptr<ClientSession>> clients, std::function<void(nlohmann::json)> done);
   // Runs every queued task, then stops the thread.
   void stop();
   // Bumped by the worker before and after each task (and periodic sync): odd
@@ -41,11 +48,14 @@ class PersistenceWorker {
 
  private:
   struct Task {
-    enum class Kind : std::uint8_t { drain, finalize, snapshot };
+    enum class Kind : std::uint8_t { drain, finalize, snapshot, flush };
     std::shared_ptr<ClientSession> client;
     Kind kind = Kind::drain;
     atf::KeepReason reason = atf::KeepReason::client_exit;
+    std::vector<std::shared_ptr<ClientSession>> flush_clients;  // flush only
+    std::function<void(nlohmann::json)> done;                   // flush only
   };
+  void execute_flush(const Task& t);
   void push(Task t);
   void run();
   void execute(const Task& t);

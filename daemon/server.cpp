@@ -59,6 +59,20 @@ Server::Server(DaemonConfig config)
                                   return true;
                                 }
                                 return false;
+                              },
+                              [this](std::uint32_t pid, std::function<void(nlohmann::json)> done) {
+                                std::vector<std::shared_ptr<ClientSession>> clients;
+                                for (const auto& c : ctx_.connections) {
+                                  auto s = c->session();
+                                  if (!s || (pid != 0 && s->identity.pid != pid)) continue;
+                                  clients.push_back(std::const_pointer_cast<ClientSession>(s));
+                                }
+                                if (pid != 0 && clients.empty()) return false;
+                                // The worker calls back on its thread; the reply goes out on ours.
+                                worker_.request_flush(std::move(clients), [this, done = std::move(done)](nlohmann::json r) {
+                                  boost::asio::post(io_, [done, r = std::move(r)]() mutable { done(std::move(r)); });
+                                });
+                                return true;
                               }});
   } catch (...) {
     boost::system::error_code ec;
@@ -75,8 +89,7 @@ Server::~Server() {
     acceptor_.close(ec);
     remove_listen_socket(config_.socket_path);
   }
-  const systemd::KeepPassedSocketFile keep(control_ ? control_->path() : std::string());
-  control_.reset();  // unlinks its path if still open
+  control_.reset();  // unlinks its path if still open and not systemd's
 }
 
 int Server::run() {
@@ -211,11 +224,7 @@ void Server::stop(const char* why) {
   boost::system::error_code ec;
   acceptor_.close(ec);
   remove_listen_socket(config_.socket_path);
-  if (control_) {
-    // ControlServer::stop unlinks its path; a file systemd owns is put back.
-    const systemd::KeepPassedSocketFile keep(control_->path());
-    control_->stop();
-  }
+  if (control_) control_->stop();  // unlinks its path unless systemd owns it
   poll_timer_.cancel();
   reload_signals_.cancel();
   const auto connections = ctx_.connections;  // shutdown() erases from the set

@@ -2,75 +2,36 @@
 
 #include <spdlog/spdlog.h>
 
+#include "control/metrics.hpp"
+
 namespace preroll::daemon::control {
 
 namespace {
-std::uint64_t ld(const std::atomic<std::uint64_t>& c) { return c.load(std::memory_order_relaxed); }
 
 nlohmann::json last_match_json(const PatternStats::LastMatch& m) {
   if (m.monotonic_ns == 0 && m.pid == 0 && m.excerpt.empty()) return nullptr;
   return {{"time_ns", m.monotonic_ns}, {"pid", m.pid}, {"excerpt", m.excerpt}};
 }
 
-bool fell_back(const MarkingPolicy& p, std::uint32_t id) {
-  return p.matcher() != nullptr && id < p.matcher()->patterns().size() && p.matcher()->patterns()[id].fell_back_to_literal;
+// The attached clients this peer may see: all for root and the daemon's
+// uid, else only the peer's own processes.
+std::vector<ClientView> visible_clients(const Peer& peer, const ControlState& state, bool priv) {
+  std::vector<ClientView> out;
+  for (const auto& c : state.connections) {
+    const auto s = c->session();
+    if (!s) continue;  // connected, not attached yet
+    if (!priv && s->identity.uid != peer.uid) continue;
+    out.push_back(ClientView{s->identity.pid, s->identity.uid, s->identity.process_name, s->id,
+                             &s->segment.own_stats(), s->segment.capture_counters(), s->sink.file().string(),
+                             s->sink.bytes_written()});
+  }
+  return out;
 }
+
 }  // namespace
 
 bool privileged(const Peer& peer, std::uint32_t daemon_uid) noexcept {
   return peer.uid == 0 || peer.uid == daemon_uid;
-}
-
-nlohmann::json stats_json(const DaemonStats& s, const MarkingPolicy& policy, double uptime_s) {
-  nlohmann::json j;
-#define PREROLL_COUNTER(name) j[#name] = ld(s.name)
-  PREROLL_COUNTER(clients_attached_total);
-  PREROLL_COUNTER(clients_current);
-  PREROLL_COUNTER(clients_rejected);
-  PREROLL_COUNTER(clients_faulty);
-  PREROLL_COUNTER(protocol_errors);
-  PREROLL_COUNTER(windows_seen);
-  PREROLL_COUNTER(windows_persisted);
-  PREROLL_COUNTER(windows_discarded);
-  PREROLL_COUNTER(windows_held);
-  PREROLL_COUNTER(windows_failed);
-  PREROLL_COUNTER(rings_corrupt);
-  PREROLL_COUNTER(events_seen);
-  PREROLL_COUNTER(events_marked);
-  PREROLL_COUNTER(events_persisted);
-  PREROLL_COUNTER(bytes_seen);
-  PREROLL_COUNTER(bytes_persisted);
-  PREROLL_COUNTER(events_lost_overwrite);
-  PREROLL_COUNTER(files_created);
-  PREROLL_COUNTER(files_rotated);
-  PREROLL_COUNTER(files_deleted);
-  PREROLL_COUNTER(bytes_deleted);
-  PREROLL_COUNTER(files_open);
-  PREROLL_COUNTER(disk_usage_bytes);
-  PREROLL_COUNTER(disk_quota_bytes);
-  PREROLL_COUNTER(write_errors);
-  PREROLL_COUNTER(windows_dropped_quota);
-  PREROLL_COUNTER(file_bytes_written);
-  PREROLL_COUNTER(event_bytes_raw);
-  PREROLL_COUNTER(fsyncs);
-#undef PREROLL_COUNTER
-  j["uptime_s"] = uptime_s;
-  const auto seen = ld(s.bytes_seen);
-  j["storage_ratio"] = seen == 0 ? 0.0 : static_cast<double>(ld(s.bytes_persisted)) / static_cast<double>(seen);
-  // Bytes in files per byte of events before compression (1.0 without it).
-  const auto raw = ld(s.event_bytes_raw);
-  j["compression_ratio"] = raw == 0 ? 0.0 : static_cast<double>(ld(s.file_bytes_written)) / static_cast<double>(raw);
-  std::uint64_t fallbacks = 0;
-  j["patterns"] = nlohmann::json::array();
-  for (std::uint32_t id = 0; id < policy.pattern_count(); ++id) {
-    if (fell_back(policy, id)) ++fallbacks;
-    j["patterns"].push_back({{"id", id},
-                             {"text", policy.trigger(id).text},
-                             {"hits", policy.stats().hits(id)},
-                             {"last", last_match_json(policy.stats().last(id))}});
-  }
-  j["pattern_fallbacks"] = fallbacks;
-  return j;
 }
 
 nlohmann::json policy_json(const MarkingPolicy& policy) {
@@ -87,7 +48,8 @@ nlohmann::json policy_json(const MarkingPolicy& policy) {
   return j;
 }
 
-std::string handle_request(const Request& request, const Peer& peer, const ControlState& state) noexcept {
+std::string handle_request(const Request& request, const Peer& peer, const ControlState& state,
+                           DeferredReply deferred) noexcept {
   try {
     const bool priv = privileged(peer, state.daemon_uid);
     if (is_mutating(request.cmd) && !priv)
@@ -97,22 +59,30 @@ std::string handle_request(const Request& request, const Peer& peer, const Contr
       case Command::version:
         return ok_reply({{"version", PREROLL_VERSION}});
       case Command::stats: {
+        // A user who is neither root nor the daemon's sees totals and only
+        // their own processes.
         const double up =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - state.started).count();
-        return ok_reply(stats_json(state.stats, *state.policy.load(), up));
+        const auto policy = state.policy.load();
+        const std::vector<ClientView> clients = visible_clients(peer, state, priv);
+        const std::vector<Metric> metrics = collect_metrics(state.stats, *policy, up, clients);
+        if (request.prometheus) return ok_reply({{"prometheus", to_prometheus(metrics)}});
+        nlohmann::json body = to_stats_json(metrics, state.stats, *policy, clients);
+        body["all_users"] = priv;
+        return ok_reply(std::move(body));
       }
       case Command::policy:
         return ok_reply({{"policy", policy_json(*state.policy.load())}});
       case Command::clients: {
         nlohmann::json list = nlohmann::json::array();
-        for (const auto& c : state.connections) {
-          const auto s = c->session();
-          if (!s) continue;  // connected, not attached yet
-          if (!priv && s->identity.uid != peer.uid) continue;
-          list.push_back({{"pid", s->identity.pid},
-                          {"uid", s->identity.uid},
-                          {"process_name", s->identity.process_name},
-                          {"session", s->id}});
+        for (const ClientView& c : visible_clients(peer, state, priv)) {
+          list.push_back({{"pid", c.pid},
+                          {"uid", c.uid},
+                          {"process_name", c.process_name},
+                          {"session", c.session},
+                          {"events_captured", c.capture.events_written},
+                          {"windows_persisted", c.windows->windows_persisted.load(std::memory_order_relaxed)},
+                          {"file", c.file}});
         }
         return ok_reply({{"clients", std::move(list)}, {"all_users", priv}});
       }
@@ -128,6 +98,19 @@ std::string handle_request(const Request& request, const Peer& peer, const Contr
         spdlog::info("control: snapshot of pid {} requested by pid {} uid {}{}{}", request.pid, peer.pid, peer.uid,
                      request.reason.empty() ? "" : ": ", request.reason);
         return ok_reply({{"status", "snapshot queued"}, {"pid", request.pid}});
+      case Command::flush: {
+        if (!state.flush || !deferred) return error_reply("flush: not available");
+        const std::uint32_t pid = request.pid;
+        const bool queued = state.flush(pid, [deferred, pid](nlohmann::json result) {
+          result["status"] = "flushed";
+          if (pid != 0) result["pid"] = pid;
+          deferred(ok_reply(std::move(result)));
+        });
+        if (!queued) return error_reply("flush: no attached client with pid " + std::to_string(pid));
+        spdlog::info("control: flush of {} requested by pid {} uid {}",
+                     pid == 0 ? std::string("every client") : "pid " + std::to_string(pid), peer.pid, peer.uid);
+        return {};
+      }
     }
     return error_reply("unhandled command");
   } catch (const std::exception& e) {

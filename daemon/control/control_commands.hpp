@@ -35,15 +35,25 @@ struct ControlState {
   // Queues a manual snapshot of the attached client with this pid; false
   // when there is none.
   std::function<bool(std::uint32_t pid)> snapshot;
+  // Queues a flush of one client (pid) or all (0): drain, write every marked
+  // event waiting in an active ring, fdatasync the files. `done` runs on the
+  // io thread with the result ({"clients":N,"windows_written":M}). False when
+  // no such client is attached (done never runs).
+  std::function<bool(std::uint32_t pid, std::function<void(nlohmann::json)> done)> flush;
 };
+
+// Sends a reply line that is not ready yet (flush); called on the io thread.
+using DeferredReply = std::function<void(std::string reply_line)>;
 
 // Root and the daemon's own uid may mutate and see every client.
 [[nodiscard]] bool privileged(const Peer& peer, std::uint32_t daemon_uid) noexcept;
 
-[[nodiscard]] nlohmann::json stats_json(const DaemonStats& stats, const MarkingPolicy& policy, double uptime_s);
 [[nodiscard]] nlohmann::json policy_json(const MarkingPolicy& policy);
 
-// The reply line (newline included) to one request; never throws.
-[[nodiscard]] std::string handle_request(const Request& request, const Peer& peer, const ControlState& state) noexcept;
+// The reply line (newline included) to one request; never throws. An empty
+// string means the reply comes later through `deferred` (flush); without a
+// `deferred`, such commands answer an error.
+[[nodiscard]] std::string handle_request(const Request& request, const Peer& peer, const ControlState& state,
+                                         DeferredReply deferred = {}) noexcept;
 
 }  // namespace preroll::daemon::control

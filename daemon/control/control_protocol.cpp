@@ -6,13 +6,14 @@
 namespace preroll::daemon::control {
 
 namespace {
-constexpr std::array<std::pair<const char*, Command>, 6> commands = {{
+constexpr std::array<std::pair<const char*, Command>, 7> commands = {{
     {"version", Command::version},
     {"stats", Command::stats},
     {"policy", Command::policy},
     {"clients", Command::clients},
     {"reload", Command::reload},
     {"snapshot", Command::snapshot},
+    {"flush", Command::flush},
 }};
 
 ParseResult fail(std::string message) { return {std::nullopt, std::move(message)}; }
@@ -30,7 +31,9 @@ const char* command_name(Command c) noexcept {
   return "?";
 }
 
-bool is_mutating(Command c) noexcept { return c == Command::reload || c == Command::snapshot; }
+bool is_mutating(Command c) noexcept {
+  return c == Command::reload || c == Command::snapshot || c == Command::flush;
+}
 
 ParseResult parse_request(std::string_view line) noexcept {
   try {
@@ -52,6 +55,22 @@ ParseResult parse_request(std::string_view line) noexcept {
       if (name != n) continue;
       Request r;
       r.cmd = c;
+      if (c == Command::flush) {
+        const auto pid = j.find("pid");
+        if (pid != j.end()) {
+          if (!pid->is_number_unsigned() || pid->get<std::uint64_t>() == 0 || pid->get<std::uint64_t>() > 0xFFFFFFFFu)
+            return fail("flush: \"pid\" must be a process id");
+          r.pid = static_cast<std::uint32_t>(pid->get<std::uint64_t>());
+        }
+      }
+      if (c == Command::stats) {
+        const auto format = j.find("format");
+        if (format != j.end()) {
+          if (!format->is_string() || (*format != "json" && *format != "prometheus"))
+            return fail("stats: \"format\" must be \"json\" or \"prometheus\"");
+          r.prometheus = *format == "prometheus";
+        }
+      }
       if (c == Command::snapshot) {
         const auto pid = j.find("pid");
         if (pid == j.end() || !pid->is_number_unsigned() || pid->get<std::uint64_t>() == 0 ||

@@ -15,12 +15,13 @@ namespace preroll::daemon::control {
 // Longest request line accepted, newline excluded.
 inline constexpr std::size_t max_request_bytes = 4096;
 
-enum class Command { version, stats, policy, clients, reload, snapshot };
+enum class Command { version, stats, policy, clients, reload, snapshot, flush };
 
 struct Request {
   Command cmd = Command::version;
-  std::uint32_t pid = 0;  // snapshot: the client process
+  std::uint32_t pid = 0;  // snapshot: the client process; flush: one client (0: all)
   std::string reason;     // snapshot: why, for the log (at most 256 bytes)
+  bool prometheus = false;  // stats: {"format":"prometheus"} answers the text exposition format
 };
 
 // Either a request or an error text for the reply.

@@ -89,7 +89,13 @@ class ControlConnection : public std::enable_shared_from_this<ControlConnection>
       return;
     }
     spdlog::debug("control: {} from pid {} uid {}", command_name(parsed.request->cmd), peer_.pid, peer_.uid);
-    write(handle_request(*parsed.request, peer_, server_.state()), false);
+    // A deferred reply (flush) arrives on the io thread once the worker is
+    // done; no idle timer runs meanwhile, the peer is waiting on us.
+    std::weak_ptr<ControlConnection> weak = shared_from_this();
+    std::string reply = handle_request(*parsed.request, peer_, server_.state(), [weak](std::string line) {
+      if (auto self = weak.lock(); self && !self->closed_) self->write(std::move(line), false);
+    });
+    if (!reply.empty()) write(std::move(reply), false);
   }
 
   void reply_and_close(std::string reply) { write(std::move(reply), true); }
@@ -129,7 +135,7 @@ ControlServer::~ControlServer() {
   boost::system::error_code ec;
   if (acceptor_.is_open()) {
     acceptor_.close(ec);
-    ::unlink(path_.c_str());
+    remove_listen_socket(path_);  // not when systemd passed it
   }
 }
 
@@ -158,7 +164,7 @@ void ControlServer::stop() {
   boost::system::error_code ec;
   if (acceptor_.is_open()) {
     acceptor_.close(ec);
-    ::unlink(path_.c_str());
+    remove_listen_socket(path_);  // not when systemd passed it
   }
   const auto connections = connections_;  // close() erases from the set
   for (const auto& c : connections) c->close();

@@ -34,7 +34,10 @@ class AtfSink final : public WindowSink {
   void close() noexcept;
 
   // The file being written, or the last one written (empty before the first).
-  [[nodiscard]] const std::filesystem::path& file() const noexcept { return stream_->current_file(); }
+  // Safe from any thread.
+  [[nodiscard]] std::filesystem::path file() const { return stream_->current_file(); }
+  // Bytes appended to this client's files. Safe from any thread.
+  [[nodiscard]] std::uint64_t bytes_written() const noexcept { return stream_->bytes_written(); }
 
  private:
   FileStore& store_;

@@ -168,7 +168,10 @@ bool FileStore::open_file(Stream& s) {
       report_failure(s, std::string("cannot create file: ") + e.what());
       return false;
     }
-    s.path_ = path;
+    {
+      std::lock_guard lock(s.path_mutex_);
+      s.path_ = path;
+    }
     ++s.files_;
     open_.insert(&s);
     set_usage(usage_ + s.writer_->bytes_written());
@@ -233,6 +236,7 @@ bool FileStore::append(Stream& s, const atf::WindowMeta& meta, std::span<const a
     const std::uint64_t appended = s.writer_->append_window(m, events);
     set_usage(usage_ + appended);
     DaemonStats::add(stats_.file_bytes_written, appended);
+    s.bytes_written_.fetch_add(appended, std::memory_order_relaxed);
     DaemonStats::add(stats_.event_bytes_raw, s.writer_->raw_event_bytes() - raw_before);
   } catch (const std::exception& e) {
     // The writer cut the file back to its last whole record (or, failing
@@ -268,17 +272,24 @@ void FileStore::close(Stream& s) noexcept {
 
 void FileStore::sync_dirty() noexcept {
   if (config_.fsync != FsyncPolicy::interval) return;
+  (void)sync_all();
+}
+
+std::uint32_t FileStore::sync_all() noexcept {
+  std::uint32_t synced = 0;
   for (Stream* s : open_) {
     if (!s->dirty_ || !s->writer_ || !s->writer_->usable()) continue;
     s->dirty_ = false;
     try {
       s->writer_->sync();
       DaemonStats::add(stats_.fsyncs);
+      ++synced;
     } catch (const std::exception& e) {
       DaemonStats::add(stats_.write_errors);
       spdlog::error("{}: {}", s->label_, e.what());
     }
   }
+  return synced;
 }
 
 std::optional<std::chrono::nanoseconds> FileStore::sync_interval() const noexcept {

@@ -14,11 +14,13 @@
 //   themselves when space returns.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <deque>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <span>
@@ -47,8 +49,16 @@ class FileStore {
     Stream(const Stream&) = delete;
     Stream& operator=(const Stream&) = delete;
     // The file being written, or the last one (empty before the first).
-    [[nodiscard]] const std::filesystem::path& current_file() const noexcept { return path_; }
+    // A copy: the control socket asks from the io thread.
+    [[nodiscard]] std::filesystem::path current_file() const {
+      std::lock_guard lock(path_mutex_);
+      return path_;
+    }
     [[nodiscard]] std::uint32_t files_opened() const noexcept { return files_; }
+    // Bytes this stream appended to its files (after compression).
+    [[nodiscard]] std::uint64_t bytes_written() const noexcept {
+      return bytes_written_.load(std::memory_order_relaxed);
+    }
 
    private:
     friend class FileStore;
@@ -59,7 +69,9 @@ class FileStore {
     std::string label_;  // "pid 123 (name)", for log lines
     std::uint32_t sequence_ = 0;
     std::uint32_t files_ = 0;
+    mutable std::mutex path_mutex_;  // guards path_: written by the worker, read by the io thread
     std::filesystem::path path_;
+    std::atomic<std::uint64_t> bytes_written_{0};
     std::unique_ptr<atf::Writer> writer_;
     bool dirty_ = false;  // data written since the last fdatasync
     std::uint64_t failures_ = 0;  // consecutive failed windows
@@ -80,6 +92,9 @@ class FileStore {
   // --fsync interval: fdatasync every file with unsynced data. The worker
   // calls it every sync_interval().
   void sync_dirty() noexcept;
+  // prerollctl flush: fdatasync every open file with unsynced data, whatever
+  // the policy. Returns the files synced.
+  std::uint32_t sync_all() noexcept;
   // When sync_dirty() is due; nullopt unless --fsync interval.
   [[nodiscard]] std::optional<std::chrono::nanoseconds> sync_interval() const noexcept;
 

@@ -136,25 +136,5 @@ bool is_passed_socket_path(const std::string& path) {
   return false;
 }
 
-KeepPassedSocketFile::KeepPassedSocketFile(std::string path) : path_(std::move(path)) {
-  if (!is_passed_socket_path(path_)) return;
-  std::string link = path_ + ".systemd-keep." + std::to_string(::getpid());
-  ::unlink(link.c_str());  // left by a daemon killed in between
-  if (::link(path_.c_str(), link.c_str()) == 0) {
-    link_ = std::move(link);
-  } else {
-    spdlog::warn("socket activation: cannot keep {} (hard link: {}); restart the .socket unit if it goes missing",
-                 path_, std::strerror(errno));
-  }
-}
-
-KeepPassedSocketFile::~KeepPassedSocketFile() {
-  if (link_.empty()) return;
-  // rename() puts the file back over whatever is at the path (nothing,
-  // usually) atomically. When the path still is the same file, rename does
-  // nothing and the link must go by itself.
-  ::rename(link_.c_str(), path_.c_str());
-  ::unlink(link_.c_str());
-}
 
 }  // namespace preroll::daemon::systemd

@@ -61,20 +61,4 @@ int take_passed_socket(const std::string& path, int type);
 // True when `path` is a socket file systemd created and passed: not ours to unlink.
 bool is_passed_socket_path(const std::string& path);
 
-// Keeps a socket file systemd owns across code that unlinks it regardless
-// (the control server removes its path when it stops): while alive, a hard
-// link to the file exists next to it; the destructor renames it back over
-// the path. Does nothing for a path systemd did not pass.
-class KeepPassedSocketFile {
- public:
-  explicit KeepPassedSocketFile(std::string path);
-  ~KeepPassedSocketFile();
-  KeepPassedSocketFile(const KeepPassedSocketFile&) = delete;
-  KeepPassedSocketFile& operator=(const KeepPassedSocketFile&) = delete;
-
- private:
-  std::string path_;
-  std::string link_;  // empty: nothing kept
-};
-
 }  // namespace preroll::daemon::systemd

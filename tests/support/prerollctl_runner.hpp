@@ -16,15 +16,21 @@ struct CtlResult {
   std::string out, err;
 };
 
-inline CtlResult prerollctl(const std::filesystem::path& dir, const std::vector<std::string>& args) {
+// Runs `program args...` to completion (30 s at most), output kept in `dir`.
+inline CtlResult run_program(const std::filesystem::path& dir, const std::string& program,
+                             const std::vector<std::string>& args) {
   static int n = 0;
   ++n;
-  std::vector<std::string> argv = {PREROLLCTL_PATH};
+  std::vector<std::string> argv = {program};
   argv.insert(argv.end(), args.begin(), args.end());
   Process p(argv, {}, dir / ("ctl." + std::to_string(n) + ".out"), dir / ("ctl." + std::to_string(n) + ".err"));
   const auto st = p.wait(std::chrono::seconds(30));
   REQUIRE(st.has_value());
   return {exit_code(*st), p.out(), p.err()};
+}
+
+inline CtlResult prerollctl(const std::filesystem::path& dir, const std::vector<std::string>& args) {
+  return run_program(dir, PREROLLCTL_PATH, args);
 }
 
 // `prerollctl --json COMMAND`, which must succeed.

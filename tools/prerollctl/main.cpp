@@ -1,7 +1,8 @@
 // prerollctl: asks a running prerolld over its control socket (newline-
 // delimited JSON, see docs/protocol.md) and prints the answer.
 //
-//   prerollctl [--socket PATH] [--json] version|stats|policy|clients|reload|snapshot --pid PID
+//   prerollctl [--socket PATH] [--json] version|stats [--prometheus]|policy|clients|reload|
+//              flush [--pid PID]|snapshot --pid PID|top [--interval S] [--iterations N]
 //
 // PATH is the daemon's registration socket (as given to prerolld --socket);
 // the control socket is derived from it (shm::control_socket_path).
@@ -24,13 +25,14 @@
 #include <string>
 #include <vector>
 
+#include "control_client.hpp"
 #include "preroll/shm/paths.hpp"
+#include "render.hpp"
+#include "top.hpp"
 
 namespace {
 
-using nlohmann::json;
-
-constexpr int timeout_ms = 10000;
+using namespace preroll::ctl;
 
 void usage(std::FILE* to) {
   std::fprintf(to,
@@ -38,10 +40,17 @@ void usage(std::FILE* to) {
                "\n"
                "Commands:\n"
                "  version   the daemon's version\n"
-               "  stats     counters, storage ratio, per-pattern hits\n"
+               "  stats [--prometheus]\n"
+               "            counters and gauges, per pattern and per client (Prometheus text format\n"
+               "            with --prometheus)\n"
+               "  top [--interval S] [--iterations N]\n"
+               "            a live view refreshed every S seconds (1): rates, disk, busiest clients\n"
                "  policy    the marking policy: patterns, kind, regex fallbacks, hits\n"
                "  clients   attached client processes (yours only unless root or the daemon's user)\n"
                "  reload    re-read the policy (root or the daemon's user)\n"
+               "  flush [--pid PID]\n"
+               "            write every marked event still waiting in a ring and fdatasync the files,\n"
+               "            for one client or all; returns when done (root or the daemon's user)\n"
                "  snapshot --pid PID [--reason TEXT]\n"
                "            write that client's current windows now (root or the daemon's user)\n"
                "\n"
@@ -55,147 +64,6 @@ void usage(std::FILE* to) {
                preroll::shm::default_socket_path().c_str());
 }
 
-struct Failure {
-  std::string message;
-};
-
-// Sends one request line and returns the reply line. Throws Failure.
-std::string ask(const std::string& path, const std::string& request) {
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof addr.sun_path) throw Failure{"control socket " + path + ": path too long"};
-  std::memcpy(addr.sun_path, path.data(), path.size());
-  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) throw Failure{std::string("socket(): ") + std::strerror(errno)};
-  struct Closer {
-    int fd;
-    ~Closer() { ::close(fd); }
-  } closer{fd};
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    const int err = errno;
-    throw Failure{"cannot reach prerolld at control socket " + path + ": " + std::strerror(err) +
-                  (err == ENOENT || err == ECONNREFUSED ? " (is the daemon running?)" : "")};
-  }
-  const std::string line = request + "\n";
-  std::size_t sent = 0;
-  while (sent < line.size()) {
-    const ssize_t n = ::send(fd, line.data() + sent, line.size() - sent, MSG_NOSIGNAL);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw Failure{"control socket " + path + ": send: " + std::strerror(errno)};
-    }
-    sent += static_cast<std::size_t>(n);
-  }
-  std::string reply;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  char buf[65536];
-  for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) throw Failure{"control socket " + path + ": no reply within 10 s"};
-    pollfd p{fd, POLLIN, 0};
-    const int r = ::poll(&p, 1, static_cast<int>(left.count()));
-    if (r < 0 && errno == EINTR) continue;
-    if (r < 0) throw Failure{std::string("poll: ") + std::strerror(errno)};
-    if (r == 0) continue;
-    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw Failure{"control socket " + path + ": recv: " + std::strerror(errno)};
-    }
-    if (n == 0) break;
-    reply.append(buf, static_cast<std::size_t>(n));
-    if (const auto nl = reply.find('\n'); nl != std::string::npos) {
-      reply.resize(nl);
-      return reply;
-    }
-  }
-  if (reply.empty()) throw Failure{"control socket " + path + ": the daemon closed the connection without a reply"};
-  return reply;
-}
-
-std::string num(const json& v) {
-  if (v.is_number_float()) {
-    char b[64];
-    std::snprintf(b, sizeof b, "%.3f", v.get<double>());
-    return b;
-  }
-  return v.dump();
-}
-
-std::string str(const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
-
-std::string last_text(const json& last) {
-  if (!last.is_object()) return "";
-  return "last: pid " + num(last.value("pid", json(0))) + " \"" + str(last.value("excerpt", json(""))) + "\"";
-}
-
-void print_stats(const json& j) {
-  std::size_t width = 0;
-  for (auto it = j.begin(); it != j.end(); ++it)
-    if (it.value().is_number()) width = std::max(width, it.key().size());
-  for (auto it = j.begin(); it != j.end(); ++it) {
-    if (!it.value().is_number()) continue;
-    std::string v = num(it.value());
-    if (it.key() == "storage_ratio") {
-      char b[64];
-      std::snprintf(b, sizeof b, "%.4f (%.1f%% of captured bytes persisted)", it.value().get<double>(),
-                    100.0 * it.value().get<double>());
-      v = b;
-    }
-    std::printf("%-*s  %s\n", static_cast<int>(width), it.key().c_str(), v.c_str());
-  }
-  const auto& patterns = j.value("patterns", json::array());
-  if (!patterns.empty()) {
-    std::printf("\n%4s  %10s  %s\n", "id", "hits", "pattern");
-    for (const auto& p : patterns) {
-      std::printf("%4s  %10s  %s", num(p.value("id", json(0))).c_str(), num(p.value("hits", json(0))).c_str(),
-                  str(p.value("text", json(""))).c_str());
-      const std::string last = last_text(p.value("last", json(nullptr)));
-      if (!last.empty()) std::printf("  (%s)", last.c_str());
-      std::printf("\n");
-    }
-  }
-}
-
-void print_policy(const json& pol) {
-  for (const char* key : {"marking", "engine", "trigger_level", "field", "ignore_case", "pre_roll", "post_roll",
-                          "flush_after_s", "on_crash"})
-    if (pol.contains(key)) std::printf("%-14s %s\n", key, str(pol[key]).c_str());
-  const auto& patterns = pol.value("patterns", json::array());
-  std::printf("\n%d pattern(s)\n", static_cast<int>(patterns.size()));
-  if (!patterns.empty()) {
-    std::size_t text_w = 4;
-    for (const auto& p : patterns) text_w = std::max(text_w, str(p.value("text", json(""))).size() + 2);
-    text_w = std::min<std::size_t>(text_w, 40);
-    std::printf("%4s  %-7s  %-*s  %10s  %s\n", "id", "kind", static_cast<int>(text_w), "text", "hits", "notes");
-    for (const auto& p : patterns) {
-      std::string notes;
-      if (p.contains("fallback"))
-        notes += "invalid regex, matched as literal text (" + str(p["fallback"]) + ")";
-      if (p.contains("min_count"))
-        notes += (notes.empty() ? "" : "; ") + std::string("marks at ") + num(p["min_count"]) + " matches within " +
-                 num(p.value("within_s", json(0.0))) + " s";
-      const std::string last = last_text(p.value("last", json(nullptr)));
-      if (!last.empty()) notes += (notes.empty() ? "" : "; ") + last;
-      const std::string text = "'" + str(p.value("text", json(""))) + "'";
-      std::printf("%4s  %-7s  %-*s  %10s  %s\n", num(p.value("id", json(0))).c_str(),
-                  str(p.value("kind", json(""))).c_str(), static_cast<int>(text_w), text.c_str(),
-                  num(p.value("hits", json(0))).c_str(), notes.c_str());
-    }
-  }
-  const auto& warnings = pol.value("warnings", json::array());
-  for (const auto& w : warnings) std::printf("warning: %s\n", str(w).c_str());
-}
-
-void print_clients(const json& j) {
-  const auto& list = j.value("clients", json::array());
-  std::printf("%8s  %8s  %8s  %s\n", "pid", "uid", "session", "process");
-  for (const auto& c : list)
-    std::printf("%8s  %8s  %8s  %s\n", num(c.value("pid", json(0))).c_str(), num(c.value("uid", json(0))).c_str(),
-                num(c.value("session", json(0))).c_str(), str(c.value("process_name", json(""))).c_str());
-  if (!j.value("all_users", true)) std::printf("(only your own processes are shown)\n");
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -204,9 +72,11 @@ int main(int argc, char** argv) {
   std::optional<std::string> command;
   std::optional<std::uint32_t> pid;
   std::string reason;
+  bool prometheus = false;
+  TopOptions top;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    if ((a == "--pid" || a == "--reason") && i + 1 >= argc) {
+    if ((a == "--pid" || a == "--reason" || a == "--interval" || a == "--iterations") && i + 1 >= argc) {
       std::fprintf(stderr, "prerollctl: %s needs a value\n", a.c_str());
       return 2;
     }
@@ -223,6 +93,24 @@ int main(int argc, char** argv) {
     }
     if (a == "--reason") {
       reason = argv[++i];
+      continue;
+    }
+    if (a == "--interval" || a == "--iterations") {
+      const std::string v = argv[++i];
+      char* end = nullptr;
+      const double d = std::strtod(v.c_str(), &end);
+      const bool whole = a == "--iterations";
+      if (v.empty() || *end != '\0' || !(d >= (whole ? 1 : 0.1)) || d > 86400 || (whole && d != static_cast<int>(d))) {
+        std::fprintf(stderr, "prerollctl: %s %s is not %s\n", a.c_str(), v.c_str(),
+                     whole ? "a whole number of at least 1" : "a number of seconds from 0.1");
+        return 2;
+      }
+      if (whole) top.iterations = static_cast<int>(d);
+      else top.interval_s = d;
+      continue;
+    }
+    if (a == "--prometheus") {
+      prometheus = true;
       continue;
     }
     if (a == "-h" || a == "--help") {
@@ -255,7 +143,8 @@ int main(int argc, char** argv) {
       command = a;
     }
   }
-  static const std::vector<std::string> known = {"version", "stats", "policy", "clients", "reload", "snapshot"};
+  static const std::vector<std::string> known = {"version", "stats", "policy", "clients",
+                                                 "reload",  "flush", "snapshot", "top"};
   if (!command) {
     usage(stderr);
     return 2;
@@ -266,7 +155,16 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  if (prometheus && (*command != "stats" || as_json)) {
+    std::fprintf(stderr, "prerollctl: --prometheus goes with stats, without --json\n");
+    return 2;
+  }
+  const std::string control = preroll::shm::control_socket_path(socket);
+  if (*command == "top") return run_top(control, socket, top);
+
   json request = {{"cmd", *command}};
+  if (*command == "flush" && pid) request["pid"] = *pid;
+  if (prometheus) request["format"] = "prometheus";
   if (*command == "snapshot") {
     if (!pid) {
       std::fprintf(stderr, "prerollctl: snapshot needs --pid PID\n");
@@ -275,10 +173,10 @@ int main(int argc, char** argv) {
     request["pid"] = *pid;
     if (!reason.empty()) request["reason"] = reason;
   }
-  const std::string control = preroll::shm::control_socket_path(socket);
   std::string line;
   try {
-    line = ask(control, request.dump());
+    // A flush waits for the disk: give it longer than a query.
+    line = ask(control, request.dump(), *command == "flush" ? 120000 : 10000);
   } catch (const Failure& f) {
     std::fprintf(stderr, "prerollctl: %s [registration socket %s]\n", f.message.c_str(), socket.c_str());
     return 2;
@@ -301,12 +199,18 @@ int main(int argc, char** argv) {
   try {
     if (*command == "version") {
       std::printf("prerolld %s\n", str(reply.value("version", json("?"))).c_str());
+    } else if (*command == "stats" && prometheus) {
+      std::fputs(str(reply.value("prometheus", json(""))).c_str(), stdout);
     } else if (*command == "stats") {
       print_stats(reply);
     } else if (*command == "policy") {
       print_policy(reply.value("policy", json::object()));
     } else if (*command == "clients") {
       print_clients(reply);
+    } else if (*command == "flush") {
+      std::printf("flushed %s client(s): %s window(s) written, %s file(s) synced\n",
+                  num(reply.value("clients", json(0))).c_str(), num(reply.value("windows_written", json(0))).c_str(),
+                  num(reply.value("files_synced", json(0))).c_str());
     } else if (*command == "reload" || *command == "snapshot") {
       std::printf("%s\n", str(reply.value("status", json("ok"))).c_str());
     }

@@ -6,6 +6,8 @@
 
 #include "control/control_commands.hpp"
 #include "control/control_protocol.hpp"
+#include "control/metrics.hpp"
+#include "latency_histogram.hpp"
 
 using namespace preroll::daemon;
 using namespace preroll::daemon::control;
@@ -175,4 +177,72 @@ TEST_CASE("control request: snapshot needs a pid and takes an optional reason") 
   CHECK_FALSE(parse_request(R"({"cmd":"snapshot","pid":-1})").request.has_value());
   CHECK_FALSE(parse_request(R"({"cmd":"snapshot","pid":"12"})").request.has_value());
   CHECK_FALSE(parse_request(R"({"cmd":"snapshot","pid":5,"reason":3})").request.has_value());
+}
+
+TEST_CASE("control request: flush takes an optional pid, stats an optional format") {
+  auto all = parse_request(R"({"cmd":"flush"})");
+  REQUIRE(all.request.has_value());
+  CHECK(all.request->cmd == Command::flush);
+  CHECK(all.request->pid == 0);
+  CHECK(is_mutating(Command::flush));
+  auto one = parse_request(R"({"cmd":"flush","pid":77})");
+  REQUIRE(one.request.has_value());
+  CHECK(one.request->pid == 77);
+  CHECK_FALSE(parse_request(R"({"cmd":"flush","pid":0})").request.has_value());
+  CHECK_FALSE(parse_request(R"({"cmd":"flush","pid":"77"})").request.has_value());
+
+  auto prom = parse_request(R"({"cmd":"stats","format":"prometheus"})");
+  REQUIRE(prom.request.has_value());
+  CHECK(prom.request->prometheus);
+  CHECK_FALSE(parse_request(R"({"cmd":"stats"})").request->prometheus);
+  CHECK_FALSE(parse_request(R"({"cmd":"stats","format":"xml"})").request.has_value());
+}
+
+TEST_CASE("control commands: flush answers later through the deferred reply, or refuses") {
+  PolicyHolder holder(MarkingPolicy::build(PolicyConfig{}));
+  DaemonStats stats;
+  std::set<std::shared_ptr<ClientConnection>> none;
+  std::function<void(nlohmann::json)> pending;
+  ControlState state{stats, holder, none, 1000, std::chrono::steady_clock::now(), {}, {},
+                     [&](std::uint32_t pid, std::function<void(nlohmann::json)> done) {
+                       if (pid == 5) return false;
+                       pending = std::move(done);
+                       return true;
+                     }};
+  std::string later;
+  const auto reply = handle_request(request(Command::flush), {1, 0}, state, [&](std::string l) { later = l; });
+  CHECK(reply.empty());  // deferred
+  REQUIRE(pending);
+  pending({{"clients", 2}, {"windows_written", 3}});
+  const auto j = nlohmann::json::parse(later);
+  CHECK(j["ok"] == true);
+  CHECK(j["windows_written"] == 3);
+  CHECK(j["status"] == "flushed");
+
+  Request five = request(Command::flush);
+  five.pid = 5;
+  const auto missing = nlohmann::json::parse(handle_request(five, {1, 0}, state, [](std::string) {}));
+  CHECK(missing["ok"] == false);
+  CHECK_FALSE(nlohmann::json::parse(handle_request(request(Command::flush), {1, 0}, state))["ok"].get<bool>());
+  CHECK_FALSE(nlohmann::json::parse(handle_request(request(Command::flush), {1, 1001}, state,
+                                                   [](std::string) {}))["ok"].get<bool>());  // not privileged
+}
+
+TEST_CASE("metrics: histogram quantiles and the Prometheus rendering of labels") {
+  LatencyHistogram h;
+  for (int i = 0; i < 99; ++i) h.record(10'000);  // 10 µs
+  h.record(5'000'000);                             // 5 ms
+  CHECK(h.count() == 100);
+  CHECK(h.quantile_ns(0.5) >= 10'000);
+  CHECK(h.quantile_ns(0.5) <= 12'000);
+  CHECK(h.quantile_ns(1.0) >= 5'000'000);
+  CHECK(h.quantile_ns(1.0) <= 6'000'000);
+  for (int b = 1; b < LatencyHistogram::kBuckets - 1; ++b) {
+    CHECK(LatencyHistogram::bucket_of(LatencyHistogram::upper_bound_ns(b) - 1) == b);
+    CHECK(LatencyHistogram::bucket_of(LatencyHistogram::upper_bound_ns(b)) == b + 1);
+  }
+  std::vector<control::Metric> m = {
+      {"x_total", "x", "counter", "An x.", {{{{"pattern", "a\"b\\c\nd"}}, 3}}}};
+  CHECK(control::to_prometheus(m) ==
+        "# HELP preroll_x_total An x.\n# TYPE preroll_x_total counter\npreroll_x_total{pattern=\"a\\\"b\\\\c\\nd\"} 3\n");
 }
