@@ -1,5 +1,7 @@
 #include "client_segment.hpp"
 
+#include "preroll/shm/segment_counters.hpp"
+
 #include <chrono>
 
 #include "tsc_clock.hpp"
@@ -376,20 +378,9 @@ void ClientSegment::note_last_mark(const ScannedWindow& w, DaemonStats& stats) {
 }
 
 CaptureCounters ClientSegment::capture_counters() const noexcept {
-  CaptureCounters c;
-  const auto& g = header_.layout.geometry;
-  for (std::uint32_t l = 0; l < g.lane_count; ++l) {
-    const shm::LaneControl& lc = seg_.lane(l);
-    c.events_written += lc.events_written.load(std::memory_order_relaxed);
-    c.bytes_written += lc.bytes_written.load(std::memory_order_relaxed);
-    c.events_overwritten += lc.events_overwritten.load(std::memory_order_relaxed);
-    c.events_truncated += lc.events_truncated.load(std::memory_order_relaxed);
-    c.events_dropped_nested += lc.events_dropped_nested.load(std::memory_order_relaxed);
-    c.ring_swaps += lc.ring_swaps.load(std::memory_order_relaxed);
-    c.swaps_without_spare += lc.swaps_without_spare.load(std::memory_order_relaxed);
-  }
-  c.events_dropped_no_lane = seg_.header().events_dropped_no_lane.load(std::memory_order_relaxed);
-  return c;
+  const shm::SegmentCounterTotals t = shm::sum_counters(seg_);
+  return CaptureCounters{t.events_written,   t.bytes_written,         t.events_overwritten,     t.events_truncated,
+                         t.events_dropped_nested, t.events_dropped_no_lane, t.ring_swaps, t.swaps_without_spare};
 }
 
 void ClientSegment::publish_capture(DaemonStats& stats) noexcept {

@@ -49,6 +49,9 @@ struct LastMark {
 struct DaemonStats {
   std::atomic<std::uint64_t> clients_attached_total{0};
   std::atomic<std::uint64_t> clients_current{0};
+  // Clients whose last windows are written and files closed (worker, after
+  // finalize): equal to clients_attached_total when nothing is in flight.
+  std::atomic<std::uint64_t> clients_detached_total{0};
   std::atomic<std::uint64_t> clients_rejected{0};     // bad HELLO, bad segment
   std::atomic<std::uint64_t> clients_faulty{0};       // corrupt segment found later
   std::atomic<std::uint64_t> protocol_errors{0};

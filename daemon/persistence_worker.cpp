@@ -27,15 +27,15 @@ void PersistenceWorker::start() { thread_ = std::thread([this] { run(); }); }
 
 void PersistenceWorker::request_drain(const std::shared_ptr<ClientSession>& client) {
   if (client->drain_queued.exchange(true, std::memory_order_acq_rel)) return;
-  push({client, Task::Kind::drain, {}});
+  push({client, Task::Kind::drain, {}, {}, {}});
 }
 
 void PersistenceWorker::request_finalize(const std::shared_ptr<ClientSession>& client, atf::KeepReason reason) {
-  push({client, Task::Kind::finalize, reason});
+  push({client, Task::Kind::finalize, reason, {}, {}});
 }
 
 void PersistenceWorker::request_snapshot(const std::shared_ptr<ClientSession>& client) {
-  push({client, Task::Kind::snapshot, atf::KeepReason::manual_snapshot});
+  push({client, Task::Kind::snapshot, atf::KeepReason::manual_snapshot, {}, {}});
 }
 
 void PersistenceWorker::request_flush(std::vector<std::shared_ptr<ClientSession>> clients,
@@ -151,6 +151,7 @@ void PersistenceWorker::execute(const Task& t) {
                       c.identity.process_name, c.segment.fault());
         c.sink.close();
         c.finished.store(true, std::memory_order_relaxed);
+        DaemonStats::add(stats_.clients_detached_total);
       }
       return;
     }
@@ -160,10 +161,12 @@ void PersistenceWorker::execute(const Task& t) {
       spdlog::error("pid {} ({}): corrupt segment: {}", c.identity.pid, c.identity.process_name, c.segment.fault());
     c.sink.close();
     c.finished.store(true, std::memory_order_relaxed);
+    DaemonStats::add(stats_.clients_detached_total);
     spdlog::info("pid {} ({}): detached ({})", c.identity.pid, c.identity.process_name, atf::to_string(t.reason));
   } catch (const std::exception& e) {
     spdlog::error("pid {} ({}): persistence failed: {}", c.identity.pid, c.identity.process_name, e.what());
     c.finished.store(true, std::memory_order_relaxed);
+    DaemonStats::add(stats_.clients_detached_total);
   }
 }
 

@@ -191,8 +191,9 @@ void LaneWriter::flush() noexcept {
   busy_ = 1;
   std::atomic_signal_fence(std::memory_order_seq_cst);
   // Without a spare ring the partial ring stays active: it is handed over
-  // at the next swap, or salvaged by the daemon at exit.
-  (void)swap_to_spare();
+  // at the next swap, or salvaged by the daemon at exit. Its events are
+  // counted now either way, so counters read after a flush are whole.
+  if (!swap_to_spare()) publish_counters();
   std::atomic_signal_fence(std::memory_order_seq_cst);
   busy_ = 0;
 }

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <string>
 
+#include "preroll/shm/segment_counters.hpp"
 #include "preroll/shm/paths.hpp"
 #include "preroll/shm/tsc.hpp"
 
@@ -208,22 +209,17 @@ void Runtime::shutdown() noexcept {
 
 void Runtime::fill_counters(preroll_counters& out) const noexcept {
   std::memset(&out, 0, sizeof out);
-  const std::uint32_t lanes = seg_.layout().geometry.lane_count;
-  for (std::uint32_t l = 0; l < lanes; ++l) {
-    const shm::LaneControl& lane = seg_.lane(l);
-    // relaxed: statistics; each counter is monotonic on its own.
-    out.events_written += lane.events_written.load(std::memory_order_relaxed);
-    out.bytes_written += lane.bytes_written.load(std::memory_order_relaxed);
-    out.events_overwritten += lane.events_overwritten.load(std::memory_order_relaxed);
-    out.bytes_overwritten += lane.bytes_overwritten.load(std::memory_order_relaxed);
-    out.events_truncated += lane.events_truncated.load(std::memory_order_relaxed);
-    out.events_dropped_nested += lane.events_dropped_nested.load(std::memory_order_relaxed);
-    out.ring_swaps += lane.ring_swaps.load(std::memory_order_relaxed);
-    out.swaps_without_spare += lane.swaps_without_spare.load(std::memory_order_relaxed);
-    if (lane.state.load(std::memory_order_relaxed) == static_cast<std::uint32_t>(shm::LaneState::active))
-      ++out.lanes_in_use;
-  }
-  out.events_dropped_no_lane = seg_.header().events_dropped_no_lane.load(std::memory_order_relaxed);
+  const shm::SegmentCounterTotals t = shm::sum_counters(seg_);
+  out.events_written = t.events_written;
+  out.bytes_written = t.bytes_written;
+  out.events_overwritten = t.events_overwritten;
+  out.bytes_overwritten = t.bytes_overwritten;
+  out.events_truncated = t.events_truncated;
+  out.events_dropped_nested = t.events_dropped_nested;
+  out.ring_swaps = t.ring_swaps;
+  out.swaps_without_spare = t.swaps_without_spare;
+  out.lanes_in_use = t.lanes_active;
+  out.events_dropped_no_lane = t.events_dropped_no_lane;
   out.events_dropped_disabled = g_dropped_disabled.load(std::memory_order_relaxed);
   out.daemon_connected = link_->connected() ? 1 : 0;
   out.daemon_connects = link_->connects();

@@ -78,6 +78,9 @@ std::vector<Metric> collect_metrics(const DaemonStats& s, const MarkingPolicy& p
   m.push_back(one("clients", "clients_current", "gauge", "Client processes attached now.", ld(s.clients_current)));
   m.push_back(one("clients_attached_total", "clients_attached_total", "counter", "Client processes ever attached.",
                   ld(s.clients_attached_total)));
+  m.push_back(one("clients_detached_total", "clients_detached_total", "counter",
+                  "Client processes gone whose last windows are written and files closed.",
+                  ld(s.clients_detached_total)));
   m.push_back(one("clients_rejected_total", "clients_rejected", "counter",
                   "Registrations refused (bad HELLO or segment).", ld(s.clients_rejected)));
   m.push_back(one("clients_faulty_total", "clients_faulty", "counter",

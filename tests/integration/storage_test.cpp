@@ -77,10 +77,11 @@ void write_filler(const fs::path& path, std::uint64_t bytes) {
   REQUIRE(f.good());
 }
 
-// Every client gone and its files closed.
+// Every client gone, its last windows written and its files closed.
 bool idle(DaemonFixture& d) {
   const auto s = ctl_json(d, "stats");
-  return s["clients_current"] == 0 && s["files_open"] == 0;
+  return s["clients_attached_total"].get<std::uint64_t>() > 0 &&
+         s["clients_detached_total"] == s["clients_attached_total"];
 }
 
 }  // namespace
@@ -134,10 +135,13 @@ TEST_CASE("storage: files rotate at --max-file-size and the oldest closed files 
   std::sort(numbers.begin(), numbers.end());
   for (std::size_t i = 1; i < numbers.size(); ++i) CHECK(numbers[i] == numbers[i - 1] + 1);
   CHECK(numbers.front() > 0);  // the first files were deleted ...
-  // ... and the newest kept: each thread's last event is on disk.
+  // ... and the newest kept: the last event written is on disk (a thread
+  // that finished early may have had its end in a file deleted since).
   const auto last = last_sequence(read_all(files));
-  CHECK(last.at("t00") == 99999);
-  CHECK(last.at("t01") == 99999);
+  REQUIRE_FALSE(last.empty());
+  std::uint64_t newest = 0;
+  for (const auto& [thread, seq] : last) newest = std::max(newest, seq);
+  CHECK(newest == 99999);
 }
 
 TEST_CASE("storage: a full disk fails windows, not the daemon; writes resume when space returns", "[storage]") {
