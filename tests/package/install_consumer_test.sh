@@ -56,7 +56,7 @@ leaks=$(grep -lF -e "$build" -e "$src" "$lib"/cmake/preroll/*.cmake "$pc" || tru
 step "public headers compile on their own"
 echo "#include <preroll/preroll.h>" | cc -std=c11 -Wall -Wextra -Wpedantic -Werror -fsyntax-only -I"$prefix/$includedir" -x c - ||
   fail "preroll/preroll.h does not compile as C11"
-for h in preroll.h preroll.hpp fmt.hpp; do
+for h in preroll.h preroll.hpp fmt.hpp spdlog_sink.hpp; do
   echo "#include <preroll/$h>" | c++ -std=c++17 -Wall -Wextra -Wpedantic -Werror -fsyntax-only -I"$prefix/$includedir" -x c++ - ||
     fail "preroll/$h does not compile as C++17"
 done
