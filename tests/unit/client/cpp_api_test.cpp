@@ -6,9 +6,7 @@
 
 #include "preroll/fmt.hpp"
 #include "preroll/preroll.hpp"
-#include "preroll/shm/validate.hpp"
-#include "ring_reader.hpp"
-#include "runtime.hpp"
+#include "active_ring.hpp"
 
 using namespace preroll;
 
@@ -21,12 +19,7 @@ struct LastEvent {
 // The most recent event in the calling thread's active ring.
 LastEvent last_event() {
   LastEvent e;
-  auto* rt = client::Runtime::peek();
-  REQUIRE(rt != nullptr);
-  const auto& seg = rt->segment();
-  const auto lane = client::this_thread_lane()->lane();
-  const auto ring = seg.lane(lane).active_ring.load();
-  test::read_ring(seg, lane, ring, [&](const shm::RecordView& v) {
+  test::read_active_ring([&](const shm::RecordView& v) {
     e.name = std::string(v.name);
     e.message = std::string(v.message);
     e.level = v.level;

@@ -8,10 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "preroll/shm/validate.hpp"
+#include "active_ring.hpp"
 #include "preroll/spdlog_sink.hpp"
-#include "ring_reader.hpp"
-#include "runtime.hpp"
 
 using namespace preroll;
 
@@ -25,12 +23,7 @@ struct Seen {
 // Every event in the calling thread's active ring.
 std::vector<Seen> active_ring_events() {
   std::vector<Seen> out;
-  auto* rt = client::Runtime::peek();
-  REQUIRE(rt != nullptr);
-  const auto& seg = rt->segment();
-  const auto lane = client::this_thread_lane()->lane();
-  const auto ring = seg.lane(lane).active_ring.load();
-  test::read_ring(seg, lane, ring, [&](const shm::RecordView& v) {
+  test::read_active_ring([&](const shm::RecordView& v) {
     out.push_back({std::string(v.name), std::string(v.message), v.level, v.flags});
   });
   return out;
