@@ -1,7 +1,5 @@
 #include "client_segment.hpp"
 
-#include "preroll/shm/segment_counters.hpp"
-
 #include <chrono>
 
 #include "tsc_clock.hpp"
@@ -377,11 +375,7 @@ void ClientSegment::note_last_mark(const ScannedWindow& w, DaemonStats& stats) {
   }
 }
 
-CaptureCounters ClientSegment::capture_counters() const noexcept {
-  const shm::SegmentCounterTotals t = shm::sum_counters(seg_);
-  return CaptureCounters{t.events_written,   t.bytes_written,         t.events_overwritten,     t.events_truncated,
-                         t.events_dropped_nested, t.events_dropped_no_lane, t.ring_swaps, t.swaps_without_spare};
-}
+CaptureCounters ClientSegment::capture_counters() const noexcept { return shm::sum_counters(seg_); }
 
 void ClientSegment::publish_capture(DaemonStats& stats) noexcept {
   const CaptureCounters now = capture_counters();
@@ -552,7 +546,6 @@ void ClientSegment::finalize(WindowSink& sink, const DrainContext& ctx, atf::Kee
   const SelectionPolicy sel = ctx.policy.selection(g.rings_per_lane);
   for (std::uint32_t l = 0; l < g.lane_count; ++l) {
     shm::LaneControl& lc = seg_.lane(l);
-    count(stats, &DaemonStats::events_lost_overwrite, lc.events_overwritten.load(std::memory_order_relaxed));
     // acquire: pairs with the writer's release in activate(): the ring's
     // reset is visible before we read its header.
     const std::uint32_t active_untrusted = lc.active_ring.load(std::memory_order_acquire);

@@ -10,33 +10,14 @@
 #include <string>
 
 #include "latency_histogram.hpp"
+#include "preroll/shm/segment_counters.hpp"
 
 namespace preroll::daemon {
 
-// What the client library counted in a segment (lane and process counters,
-// written by the client, see shm abi.hpp): capture volume and losses by
-// cause. Read with relaxed loads; a hostile client can only lie about itself.
-struct CaptureCounters {
-  std::uint64_t events_written = 0;
-  std::uint64_t bytes_written = 0;
-  std::uint64_t events_overwritten = 0;     // no spare ring: oldest records evicted
-  std::uint64_t events_truncated = 0;       // message cut at the size limit (kept, shortened)
-  std::uint64_t events_dropped_nested = 0;  // emit re-entered from a signal handler
-  std::uint64_t events_dropped_no_lane = 0; // more threads than lanes
-  std::uint64_t ring_swaps = 0;
-  std::uint64_t swaps_without_spare = 0;
-  CaptureCounters& operator+=(const CaptureCounters& o) noexcept {
-    events_written += o.events_written;
-    bytes_written += o.bytes_written;
-    events_overwritten += o.events_overwritten;
-    events_truncated += o.events_truncated;
-    events_dropped_nested += o.events_dropped_nested;
-    events_dropped_no_lane += o.events_dropped_no_lane;
-    ring_swaps += o.ring_swaps;
-    swaps_without_spare += o.swaps_without_spare;
-    return *this;
-  }
-};
+// What the client library counted in a segment (its lane and process
+// counters, abi.hpp): capture volume and losses by cause. A hostile client
+// can only lie about itself.
+using CaptureCounters = shm::SegmentCounterTotals;
 
 // The last event the policy or a client marked (for `prerollctl stats`).
 struct LastMark {
@@ -66,7 +47,6 @@ struct DaemonStats {
   std::atomic<std::uint64_t> events_persisted{0};
   std::atomic<std::uint64_t> bytes_seen{0};           // ring bytes handed over
   std::atomic<std::uint64_t> bytes_persisted{0};      // ring bytes of persisted windows
-  std::atomic<std::uint64_t> events_lost_overwrite{0};
   // Storage (FileStore). Gauges are stored, not added.
   std::atomic<std::uint64_t> files_created{0};
   std::atomic<std::uint64_t> files_rotated{0};

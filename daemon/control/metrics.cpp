@@ -134,8 +134,6 @@ std::vector<Metric> collect_metrics(const DaemonStats& s, const MarkingPolicy& p
   m.push_back(one("bytes_seen_total", "bytes_seen", "counter", "Ring bytes handed to the daemon.", ld(s.bytes_seen)));
   m.push_back(one("bytes_persisted_total", "bytes_persisted", "counter", "Ring bytes of the windows written.",
                   ld(s.bytes_persisted)));
-  m.push_back(one("events_lost_overwrite_total", "events_lost_overwrite", "counter",
-                  "Events overwritten in clients that have detached (counted at detach).", ld(s.events_lost_overwrite)));
   m.push_back(real("storage_ratio", "storage_ratio", "gauge", "Ring bytes written / ring bytes seen.",
                   ratio(ld(s.bytes_persisted), ld(s.bytes_seen))));
   m.push_back(real("window_duration_seconds_avg", "window_duration_avg_s", "gauge",

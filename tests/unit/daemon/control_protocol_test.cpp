@@ -121,7 +121,8 @@ TEST_CASE("control commands: policy and stats show a regex fallback, hits and au
                            [&](std::uint32_t pid) {
                              snapshot_pid = pid;
                              return pid == 42;
-                           }};
+                           },
+                           {}};
 
   const auto pol = nlohmann::json::parse(handle_request(request(Command::policy), {1, 1000}, state));
   REQUIRE(pol["ok"] == true);
