@@ -16,6 +16,7 @@
 #include "prerollctl_runner.hpp"
 
 using namespace std::chrono_literals;
+using preroll::test::all_clients_detached;
 using preroll::test::ctl_json;
 using preroll::test::DaemonFixture;
 using preroll::test::read_all;
@@ -77,13 +78,6 @@ void write_filler(const fs::path& path, std::uint64_t bytes) {
   REQUIRE(f.good());
 }
 
-// Every client gone, its last windows written and its files closed.
-bool idle(DaemonFixture& d) {
-  const auto s = ctl_json(d, "stats");
-  return s["clients_attached_total"].get<std::uint64_t>() > 0 &&
-         s["clients_detached_total"] == s["clients_attached_total"];
-}
-
 }  // namespace
 
 TEST_CASE("storage: files rotate at --max-file-size and the oldest closed files go at --max-disk-usage",
@@ -98,7 +92,7 @@ TEST_CASE("storage: files rotate at --max-file-size and the oldest closed files 
   INFO("preroll-gen: " << summary.dump());
   // The client is gone once its files are closed: wait for that, then read
   // the counters while the daemon still runs.
-  REQUIRE(wait_for([&] { return idle(d); }, 30s));
+  REQUIRE(wait_for([&] { return all_clients_detached(d); }, 30s));
   const auto stats = ctl_json(d, "stats");
   INFO("stats: " << stats.dump());
   const auto files = d.files();
@@ -158,7 +152,7 @@ TEST_CASE("storage: a full disk fails windows, not the daemon; writes resume whe
   d.start();
 
   d.run_client({PREROLL_GEN_PATH, "--threads", "1", "--events", "60000", "--message-size", "100", "--rate", "300000"});
-  REQUIRE(wait_for([&] { return idle(d); }, 30s));
+  REQUIRE(wait_for([&] { return all_clients_detached(d); }, 30s));
   const auto full = ctl_json(d, "stats");
   INFO("stats with the disk full: " << full.dump() << "\nprerolld log:\n" << d.log());
   CHECK(full["write_errors"].get<std::uint64_t>() > 0);
@@ -181,7 +175,7 @@ TEST_CASE("storage: a full disk fails windows, not the daemon; writes resume whe
   fs::remove(filler);
   const auto summary =
       d.run_client({PREROLL_GEN_PATH, "--threads", "1", "--events", "20000", "--message-size", "100"});
-  REQUIRE(wait_for([&] { return idle(d); }, 30s));
+  REQUIRE(wait_for([&] { return all_clients_detached(d); }, 30s));
   const auto after = ctl_json(d, "stats");
   INFO("stats after space returned: " << after.dump());
   CHECK(after["windows_failed"] == full["windows_failed"]);

@@ -33,13 +33,15 @@ version=$(sed -n 's/^set(PACKAGE_VERSION "\(.*\)")$/\1/p' "$build/packaging/prer
 exec_start=$(sed -n 's/^ExecStart=[-@:+!]*\([^ ]*\).*/\1/p' "$src/systemd/prerolld.service" | head -n 1)
 [ -n "$exec_start" ] || fail "no ExecStart in $src/systemd/prerolld.service"
 
-# build_consumer DIR [CMAKE ARGS...]: configures and builds examples/consumer.
-build_consumer() {
-  local dir=$1
-  shift
-  run "$dir.configure.log" "$CMAKE" -S "$src/examples/consumer" -B "$dir" "$@"
+# build_example NAME DIR [CMAKE ARGS...]: configures and builds examples/NAME
+# on its own, against an installed preroll.
+build_example() {
+  local name=$1 dir=$2
+  shift 2
+  run "$dir.configure.log" "$CMAKE" -S "$src/examples/$name" -B "$dir" "$@"
   run "$dir.build.log" "$CMAKE" --build "$dir"
 }
+build_consumer() { build_example consumer "$@"; }
 
 # COMMAND | contains PATTERN: grep that reads all of its input, so COMMAND
 # never dies of SIGPIPE (which pipefail would report as a failure).

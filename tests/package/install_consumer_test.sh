@@ -47,7 +47,7 @@ done
 expect_file "$prefix/share/doc/preroll/README.md"
 expect_file "$prefix/share/doc/preroll/examples/prerolld.conf.example"
 [ ! -e "$prefix/etc" ] || fail "the install writes under etc/ (a live config would override the defaults): $(find "$prefix/etc")"
-for f in prerollConfig.cmake prerollConfigVersion.cmake prerollTargets.cmake; do expect_file "$lib/cmake/preroll/$f"; done
+for f in prerollConfig.cmake prerollConfigVersion.cmake prerollTargets.cmake prerollSpdlogSinkTargets.cmake; do expect_file "$lib/cmake/preroll/$f"; done
 pc=$lib/pkgconfig/preroll.pc
 expect_file "$pc"
 leaks=$(grep -lF -e "$build" -e "$src" "$lib"/cmake/preroll/*.cmake "$pc" || true)
@@ -72,6 +72,30 @@ echo "$out"
 ! readelf -d "$tmp/consumer/consumer_static" | contains 'libpreroll' || fail "consumer_static needs libpreroll.so"
 out=$("$tmp/consumer/consumer_static") || fail "consumer_static failed: $out"
 echo "$out"
+
+step "examples/c_api (C11) and examples/spdlog (COMPONENTS spdlog_sink) against $prefix"
+build_example c_api "$tmp/c_api" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_C_FLAGS="-Werror"
+out=$(LD_LIBRARY_PATH=$lib "$tmp/c_api/c_api_example" 100 50) || fail "c_api_example failed: $out"
+contains '"events_written":300,' <<<"$out" || fail "c_api_example did not capture its 300 events: $out"
+build_example spdlog "$tmp/spdlog" -DCMAKE_PREFIX_PATH="$prefix"
+out=$(LD_LIBRARY_PATH=$lib "$tmp/spdlog/spdlog_example" 100 50 2>/dev/null) || fail "spdlog_example failed: $out"
+contains '"events_written":201,' <<<"$out" || fail "spdlog_example did not capture its 201 events: $out"
+# Without spdlog the component is reported missing, and the core still loads.
+mkdir -p "$tmp/no_spdlog"
+cat >"$tmp/no_spdlog/CMakeLists.txt" <<'CMAKE'
+cmake_minimum_required(VERSION 3.16)
+project(no_spdlog LANGUAGES C)
+find_package(preroll CONFIG REQUIRED)
+if(TARGET preroll::spdlog_sink OR NOT TARGET preroll::client OR preroll_spdlog_sink_FOUND)
+  message(FATAL_ERROR "spdlog_sink offered without spdlog, or the core missing")
+endif()
+find_package(preroll CONFIG COMPONENTS spdlog_sink)
+if(preroll_FOUND)
+  message(FATAL_ERROR "COMPONENTS spdlog_sink found without spdlog")
+endif()
+CMAKE
+run "$tmp/no_spdlog.log" "$CMAKE" -S "$tmp/no_spdlog" -B "$tmp/no_spdlog/build" -DCMAKE_PREFIX_PATH="$prefix" \
+  -DCMAKE_DISABLE_FIND_PACKAGE_spdlog=ON
 
 step "examples/consumer with pkg-config from $lib/pkgconfig"
 export PKG_CONFIG_PATH=$lib/pkgconfig

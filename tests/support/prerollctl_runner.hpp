@@ -43,4 +43,12 @@ inline nlohmann::json ctl_json(DaemonFixture& d, const std::string& command) {
   return j;
 }
 
+// Every client that attached has detached, its last windows decided and
+// written and its file closed (false until a first client attached).
+inline bool all_clients_detached(DaemonFixture& d) {
+  const auto s = ctl_json(d, "stats");
+  return s["clients_attached_total"].get<std::uint64_t>() > 0 &&
+         s["clients_detached_total"] == s["clients_attached_total"];
+}
+
 }  // namespace preroll::test
