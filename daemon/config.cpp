@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <boost/program_options.hpp>
+#include <charconv>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -34,6 +35,31 @@ std::optional<int> parse_level(const std::string& s) {
 
 namespace {
 
+// A count or size option: digits only. boost::lexical_cast (program_options'
+// default) turns "-3" into 4294967293 for an unsigned type, which would then
+// be reported as a huge number instead of the value the operator typed.
+template <class T>
+struct Unsigned {
+  T value{};
+};
+
+// Found by argument-dependent lookup from program_options; a bad token comes
+// out as "the argument ('-3') for option '--pre-roll' is invalid".
+template <class T>
+void validate(boost::any& out, const std::vector<std::string>& tokens, Unsigned<T>*, int) {
+  po::validators::check_first_occurrence(out);
+  const std::string& s = po::validators::get_single_string(tokens);
+  T n{};
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+  if (s.empty() || ec != std::errc{} || end != s.data() + s.size()) throw po::invalid_option_value(s);
+  out = Unsigned<T>{n};
+}
+
+template <class T>
+po::typed_value<Unsigned<T>>* unsigned_value(T fallback) {
+  return po::value<Unsigned<T>>()->default_value(Unsigned<T>{fallback}, std::to_string(fallback));
+}
+
 // Options shared by the command line and the config file.
 po::options_description file_options() {
   po::options_description d("Options (command line or config file)");
@@ -54,9 +80,9 @@ po::options_description file_options() {
     ("trigger-level", po::value<std::string>()->default_value("error"),
         "events at or above this level are marked: trace|debug|info|warn|error|fatal|none")
     ("strict-patterns", po::bool_switch(), "an invalid regex is a startup error instead of a literal fallback")
-    ("pre-roll", po::value<std::uint32_t>()->default_value(1),
+    ("pre-roll", unsigned_value<std::uint32_t>(1),
         "unmarked windows per lane held back and written before a marked window (capped at rings per lane - 2)")
-    ("post-roll", po::value<std::uint32_t>()->default_value(1), "windows per lane written after a marked window")
+    ("post-roll", unsigned_value<std::uint32_t>(1), "windows per lane written after a marked window")
     ("flush-after", po::value<double>()->default_value(2.0),
         "seconds within which a marked event reaches disk even if its ring never fills (0: off)")
     ("scope", po::value<std::string>()->default_value("lane"),
@@ -67,9 +93,9 @@ po::options_description file_options() {
     ("marking", po::value<std::string>()->default_value("on"),
         "on: keep only windows with a marked event; off: keep every window")
     ("log-level", po::value<std::string>()->default_value("info"), "trace|debug|info|warn|error|critical|off")
-    ("poll-interval-ms", po::value<std::uint32_t>()->default_value(50),
+    ("poll-interval-ms", unsigned_value<std::uint32_t>(50),
         "scan every client's lanes this often even without doorbells (1-10000)")
-    ("max-segment-size", po::value<std::uint64_t>()->default_value(1ull << 30),
+    ("max-segment-size", unsigned_value<std::uint64_t>(1ull << 30),
         "refuse client segments larger than this many bytes")
     ("compress", po::value<std::string>()->default_value("zstd"),
         "how event records are stored: zstd (each events record a zstd frame when that is smaller) or none")
@@ -238,8 +264,8 @@ ParseOutcome parse_command_line(int argc, const char* const argv[], const std::s
   if (vm.count("socket")) cfg.socket_path = vm["socket"].as<std::string>();
   if (vm.count("output-dir")) cfg.output_dir = vm["output-dir"].as<std::string>();
   cfg.log_level = vm["log-level"].as<std::string>();
-  cfg.poll_interval_ms = vm["poll-interval-ms"].as<std::uint32_t>();
-  cfg.max_segment_size = vm["max-segment-size"].as<std::uint64_t>();
+  cfg.poll_interval_ms = vm["poll-interval-ms"].as<Unsigned<std::uint32_t>>().value;
+  cfg.max_segment_size = vm["max-segment-size"].as<Unsigned<std::uint64_t>>().value;
   cfg.policy.ignore_case = vm["ignore-case"].as<bool>();
   cfg.policy.strict_patterns = vm["strict-patterns"].as<bool>();
   cfg.check_only = vm.count("check-config") != 0;
@@ -250,8 +276,8 @@ ParseOutcome parse_command_line(int argc, const char* const argv[], const std::s
   } else {
     problems.push_back("--marking must be 'on' or 'off', not '" + marking + "'");
   }
-  cfg.policy.pre_roll = vm["pre-roll"].as<std::uint32_t>();
-  cfg.policy.post_roll = vm["post-roll"].as<std::uint32_t>();
+  cfg.policy.pre_roll = vm["pre-roll"].as<Unsigned<std::uint32_t>>().value;
+  cfg.policy.post_roll = vm["post-roll"].as<Unsigned<std::uint32_t>>().value;
   if (cfg.policy.pre_roll > 62) problems.push_back("--pre-roll " + std::to_string(cfg.policy.pre_roll) + " above 62");
   if (cfg.policy.post_roll > 1000000)
     problems.push_back("--post-roll " + std::to_string(cfg.policy.post_roll) + " above 1000000");

@@ -132,6 +132,20 @@ TEST_CASE("bad options exit 1 with a message naming the option") {
   CHECK(p.err().find("--marking") != std::string::npos);
 }
 
+TEST_CASE("an invalid regex with --strict-patterns stops startup naming the pattern, the error and its offset") {
+  TempDir dir;
+  Process p({PREROLLD_PATH, "--socket", (dir.path() / "s").string(), "--output-dir", (dir.path() / "out").string(),
+             "--trigger", "re:(abc", "--strict-patterns"},
+            {}, dir.path() / "o", dir.path() / "e");
+  const auto st = p.wait(10s);
+  REQUIRE(st.has_value());
+  INFO(p.err());
+  CHECK(preroll::test::exit_code(*st) == 1);
+  CHECK(p.err().find("--trigger") != std::string::npos);
+  CHECK(p.err().find("\"(abc\"") != std::string::npos);
+  CHECK(p.err().find("missing closing parenthesis at offset 4") != std::string::npos);
+}
+
 TEST_CASE("default pre-roll and post-roll keep one window before and one after each mark") {
   DaemonFixture d;  // defaults: --pre-roll 1 --post-roll 1, trigger level error
   const auto summary = d.run_client({PREROLL_GEN_PATH, "--threads", "1", "--events", "40000", "--mark-every",

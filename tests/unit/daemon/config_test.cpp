@@ -51,6 +51,31 @@ TEST_CASE("bad values exit 1 naming the option") {
   }
 }
 
+TEST_CASE("every bad value is reported with its option and the value as typed") {
+  // Negative numbers are not wrapped into huge unsigned ones.
+  for (auto args : std::vector<std::vector<const char*>>{{"--pre-roll", "-3"},
+                                                         {"--post-roll", "two"},
+                                                         {"--poll-interval-ms", "-1"},
+                                                         {"--max-segment-size", "1e9"},
+                                                         {"--pre-roll", ""},
+                                                         {"--compress-level", "99"},
+                                                         {"--fsync", "sometimes"},
+                                                         {"--max-disk-usage", "12Q"},
+                                                         {"--max-file-size", "-1"},
+                                                         {"--trigger-level", "loud"},
+                                                         {"--scope", "thread"},
+                                                         {"--on-crash", "maybe"},
+                                                         {"--flush-after", "-2"},
+                                                         {"--trigger-field", "body"}}) {
+    const auto r = parse(args);
+    INFO(args[0] << " " << args[1] << " -> " << r.message);
+    CHECK_FALSE(r.config.has_value());
+    CHECK(r.exit_code == 1);
+    CHECK(r.message.find(args[0]) != std::string::npos);
+    if (args[1][0] != '\0') CHECK(r.message.find(args[1]) != std::string::npos);
+  }
+}
+
 TEST_CASE("config file supplies options and the command line wins") {
   const auto path = std::filesystem::temp_directory_path() / ("prerolld-test-" + std::to_string(::getpid()) + ".conf");
   {
