@@ -72,8 +72,15 @@ shm::Geometry geometry_from_env(const shm::Geometry& base) {
   return e;
 }
 
+// PREROLL_PROCESS_NAME when set (a wrapper such as preroll-run names the
+// capture after the program it runs), else the kernel's name of the
+// process. At most kProcessNameSize - 1 bytes, NUL padded.
 void read_process_name(char (&out)[shm::kProcessNameSize]) {
   std::memset(out, 0, sizeof out);
+  if (const char* name = std::getenv("PREROLL_PROCESS_NAME"); name != nullptr && *name != '\0') {
+    std::memcpy(out, name, ::strnlen(name, sizeof out - 1));
+    return;
+  }
   if (FILE* f = std::fopen("/proc/self/comm", "re")) {
     if (std::fgets(out, sizeof out, f) != nullptr) {
       if (char* nl = std::strchr(out, '\n')) *nl = '\0';

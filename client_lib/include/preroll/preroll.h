@@ -14,7 +14,9 @@
  *
  * Tuning (read once, at the first event): PREROLL_RING_SIZE (bytes, multiple
  * of 4096), PREROLL_RINGS_PER_LANE, PREROLL_LANES, PREROLL_MAX_MESSAGE,
- * PREROLL_DISABLE=1 to turn capture off.
+ * PREROLL_DISABLE=1 to turn capture off, PREROLL_PROCESS_NAME to name the
+ * process in the daemon's files and listings instead of its kernel name
+ * (/proc/self/comm; at most 63 bytes are kept).
  */
 #ifndef PREROLL_PREROLL_H
 #define PREROLL_PREROLL_H
