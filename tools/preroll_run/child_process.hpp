@@ -9,6 +9,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace preroll::run {
@@ -63,9 +64,9 @@ struct StartFailure {
 
 class ChildProcess {
  public:
-  // Starts argv[0] (searched in PATH when it has no '/', like execvp).
-  // The caller then owns stdout_fd()/stderr_fd() (non-blocking, close-on-exec
-  // read ends). nullopt with `failure` set when it cannot be started.
+  // Starts argv[0] (searched in PATH when it has no '/', like execvp), its
+  // stdout and stderr on pipes whose read ends (non-blocking, close-on-exec)
+  // are here to take. nullopt with `failure` set when it cannot be started.
   static std::optional<ChildProcess> start(const std::vector<std::string>& argv, const SignalRelay& relay,
                                            StartFailure& failure);
 
@@ -74,8 +75,10 @@ class ChildProcess {
   ~ChildProcess();
 
   [[nodiscard]] pid_t pid() const noexcept { return pid_; }
-  [[nodiscard]] int stdout_fd() const noexcept { return out_; }
-  [[nodiscard]] int stderr_fd() const noexcept { return err_; }
+  // The read ends of the program's stdout and stderr: the caller owns and
+  // closes what it takes (-1 once taken).
+  [[nodiscard]] int take_stdout_fd() noexcept { return std::exchange(out_, -1); }
+  [[nodiscard]] int take_stderr_fd() noexcept { return std::exchange(err_, -1); }
 
   // Collects the exit status if the program has exited; never blocks.
   bool try_reap();

@@ -36,6 +36,10 @@ OutputStream::OutputStream(const char* event_name, int read_fd, int out_fd, int 
       default_level_(default_level),
       guess_(o.guess_levels) {}
 
+OutputStream::~OutputStream() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
 void OutputStream::record(const Piece& p) {
   if (!p.continues_line) line_guess_.reset();
   if (guess_) {
@@ -87,8 +91,8 @@ void OutputStream::close() {
 
 void pump_until_exit(ChildProcess& child, const SignalRelay& relay, const PumpOptions& o) {
   static char buf[kReadSize];
-  OutputStream streams[2] = {{"stdout", child.stdout_fd(), STDOUT_FILENO, o.stdout_level, o},
-                             {"stderr", child.stderr_fd(), STDERR_FILENO, o.stderr_level, o}};
+  OutputStream streams[2] = {{"stdout", child.take_stdout_fd(), STDOUT_FILENO, o.stdout_level, o},
+                             {"stderr", child.take_stderr_fd(), STDERR_FILENO, o.stderr_level, o}};
   using clock = std::chrono::steady_clock;
   std::optional<clock::time_point> drain_deadline;
   const auto note_exit = [&] {

@@ -28,7 +28,11 @@ struct PumpOptions {
 // One of the program's output streams.
 class OutputStream {
  public:
+  // Owns read_fd.
   OutputStream(const char* event_name, int read_fd, int out_fd, int default_level, const PumpOptions& o);
+  ~OutputStream();
+  OutputStream(const OutputStream&) = delete;
+  OutputStream& operator=(const OutputStream&) = delete;
 
   // Reads what is there (at most one buffer); false at end of stream.
   bool read_once(char* buf, std::size_t size);
