@@ -9,9 +9,20 @@ namespace preroll::run {
 
 namespace {
 
-constexpr bool is_word(unsigned char c) noexcept {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
-}
+// Byte classes: one table load a byte in the scanning loops.
+enum : unsigned char { kWordChar = 1, kUpper = 2, kPunct = 4 };
+struct ClassTable {
+  unsigned char c[256] = {};
+  constexpr ClassTable() {
+    for (int i = 'a'; i <= 'z'; ++i) c[i] = kWordChar;
+    for (int i = 'A'; i <= 'Z'; ++i) c[i] = kWordChar | kUpper;
+    for (int i = '0'; i <= '9'; ++i) c[i] = kWordChar;
+    c[static_cast<unsigned char>('_')] = kWordChar;
+    c[static_cast<unsigned char>(':')] = c[static_cast<unsigned char>('=')] = c[static_cast<unsigned char>('"')] = kPunct;
+  }
+};
+constexpr ClassTable kClass;
+
 constexpr bool is_digit(unsigned char c) noexcept { return c >= '0' && c <= '9'; }
 constexpr char lower(char c) noexcept { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
 
@@ -22,38 +33,47 @@ bool iequals(std::string_view a, std::string_view b) noexcept {
   return true;
 }
 
-struct Marker {
-  std::string_view word;
-  int level;
-  bool needs_colon;  // counts only when ':' follows
-};
-
-// Grouped by first letter; the scanner checks a word only against the
-// markers of its first letter.
-constexpr Marker kMarkers[] = {
-    {"CRITICAL", PREROLL_FATAL, false}, {"CRIT", PREROLL_FATAL, false},
-    {"DEBUG", PREROLL_DEBUG, false},
-    {"EMERG", PREROLL_FATAL, false},    {"ERROR", PREROLL_ERROR, false},    {"Error", PREROLL_ERROR, false},
-    {"ERR", PREROLL_ERROR, false},      {"error", PREROLL_ERROR, true},
-    {"FATAL", PREROLL_FATAL, false},    {"Fatal", PREROLL_FATAL, false},    {"fatal", PREROLL_FATAL, true},
-    {"PANIC", PREROLL_FATAL, false},    {"panic", PREROLL_FATAL, true},
-    {"TRACE", PREROLL_TRACE, false},    {"Traceback", PREROLL_ERROR, false},
-    {"WARN", PREROLL_WARN, false},      {"WARNING", PREROLL_WARN, false},   {"Warn", PREROLL_WARN, false},
-    {"Warning", PREROLL_WARN, false},   {"warning", PREROLL_WARN, true},
-};
-
-bool maybe_marker_start(char c) noexcept {
-  switch (c) {
-    case 'C': case 'D': case 'E': case 'F': case 'P': case 'T': case 'W':
-    case 'e': case 'f': case 'p': case 'w': case 'l': case 's':
-      return true;
+// A word starting with an upper-case letter: its level, if it is a marker.
+std::optional<int> upper_marker(std::string_view w) noexcept {
+  switch (w.size()) {
+    case 3:
+      if (w == "ERR") return PREROLL_ERROR;
+      break;
+    case 4:
+      if (w == "WARN" || w == "Warn") return PREROLL_WARN;
+      if (w == "CRIT") return PREROLL_FATAL;
+      break;
+    case 5:
+      if (w == "ERROR" || w == "Error") return PREROLL_ERROR;
+      if (w == "FATAL" || w == "Fatal" || w == "PANIC" || w == "EMERG") return PREROLL_FATAL;
+      if (w == "DEBUG") return PREROLL_DEBUG;
+      if (w == "TRACE") return PREROLL_TRACE;
+      break;
+    case 7:
+      if (w == "WARNING" || w == "Warning") return PREROLL_WARN;
+      break;
+    case 8:
+      if (w == "CRITICAL") return PREROLL_FATAL;
+      break;
+    case 9:
+      if (w == "Traceback") return PREROLL_ERROR;
+      break;
     default:
-      return false;
+      break;
   }
+  return std::nullopt;
 }
 
-// After a level key at `pos`: `=`, `:`, `":"` or `": "` (and optional
-// quotes/spaces), then the level name. Returns its level, if one.
+// A lower-case word followed by ':'.
+std::optional<int> colon_marker(std::string_view w) noexcept {
+  if (w == "error") return PREROLL_ERROR;
+  if (w == "fatal" || w == "panic") return PREROLL_FATAL;
+  if (w == "warning") return PREROLL_WARN;
+  return std::nullopt;
+}
+
+// After a level key ending at `pos`: `=`, `:`, `":"` or `": "` (and
+// optional quotes/spaces), then the level name. Returns its level, if one.
 std::optional<int> level_after_key(std::string_view line, std::size_t pos) noexcept {
   std::size_t i = pos;
   if (i < line.size() && line[i] == '"') ++i;  // the key's closing quote
@@ -62,7 +82,7 @@ std::optional<int> level_after_key(std::string_view line, std::size_t pos) noexc
   while (i < line.size() && line[i] == ' ') ++i;
   if (i < line.size() && (line[i] == '"' || line[i] == '\'')) ++i;
   std::size_t end = i;
-  while (end < line.size() && is_word(static_cast<unsigned char>(line[end]))) ++end;
+  while (end < line.size() && (kClass.c[static_cast<unsigned char>(line[end])] & kWordChar) != 0) ++end;
   return parse_level_name(line.substr(i, end - i));
 }
 
@@ -94,28 +114,40 @@ std::optional<int> parse_level_name(std::string_view n) noexcept {
   return std::nullopt;
 }
 
+// One pass, one table load a byte; only upper-case letters and ':', '=',
+// '"' (rare in most output, and where every marker starts or ends) lead to
+// any comparison: an upper-case letter that starts a word is compared with
+// the upper-case markers, the word before a ':', '=' or '"' with the
+// lower-case markers and level keys (by length first).
 std::optional<int> guess_level(std::string_view line) noexcept {
   if (auto g = glog_prefix(line)) return g;
   std::optional<int> found;
+  const auto* const s = reinterpret_cast<const unsigned char*>(line.data());
   const std::size_t n = line.size();
-  std::size_t i = 0;
-  while (i < n) {
-    // To the start of the next word.
-    while (i < n && !is_word(static_cast<unsigned char>(line[i]))) ++i;
-    const std::size_t start = i;
-    while (i < n && is_word(static_cast<unsigned char>(line[i]))) ++i;
-    if (start == i || !maybe_marker_start(line[start])) continue;
-    const std::string_view word = line.substr(start, i - start);
-    if (word == "level" || word == "lvl" || word == "severity") {
-      if (auto l = level_after_key(line, i)) return l;  // named outright
-      continue;
+  const auto is_word = [](unsigned char c) { return (kClass.c[c] & kWordChar) != 0; };
+  for (std::size_t i = 0; i < n; ++i) {
+    const unsigned char cls = kClass.c[s[i]];
+    if ((cls & (kUpper | kPunct)) == 0) continue;
+    std::optional<int> level;
+    if ((cls & kUpper) != 0) {
+      if (i > 0 && is_word(s[i - 1])) continue;  // inside a word
+      std::size_t j = i + 1;
+      while (j < n && is_word(s[j])) ++j;
+      level = upper_marker(line.substr(i, j - i));
+      i = j - 1;
+    } else {
+      // The word just before: at most 8 bytes ("severity"), lower-case.
+      std::size_t k = i;
+      while (k > 0 && i - k <= 8 && is_word(s[k - 1])) --k;
+      if (k == i || (k > 0 && is_word(s[k - 1]))) continue;
+      const std::string_view word = line.substr(k, i - k);
+      if (word == "level" || word == "lvl" || word == "severity") {
+        if (auto l = level_after_key(line, i)) return l;  // named outright
+        continue;
+      }
+      if (s[i] == ':') level = colon_marker(word);
     }
-    const bool colon = i < n && line[i] == ':';
-    for (const Marker& m : kMarkers) {
-      if (m.word[0] != word[0] || m.word != word || (m.needs_colon && !colon)) continue;
-      if (!found || m.level > *found) found = m.level;
-      break;
-    }
+    if (level && (!found || *level > *found)) found = level;
   }
   return found;
 }
