@@ -138,7 +138,7 @@ TEST_CASE("storage: files rotate at --max-file-size and the oldest closed files 
   CHECK(newest == 99999);
 }
 
-TEST_CASE("storage: a full disk fails windows, not the daemon; writes resume when space returns", "[storage]") {
+TEST_CASE("storage: a full disk fails windows, not the daemon, and writes resume when space returns", "[storage]") {
   DaemonFixture d({"--marking", "off", "--compress", "none", "--fsync", "window", "--max-disk-usage", "0"},
                   DaemonFixture::Deferred{});
   SmallTmpfs disk(d.out, 4 * 1024 * 1024);
@@ -182,6 +182,53 @@ TEST_CASE("storage: a full disk fails windows, not the daemon; writes resume whe
   CHECK(after["windows_persisted"].get<std::uint64_t>() > full["windows_persisted"].get<std::uint64_t>());
   const auto again = read_all(d.files());
   CHECK(again.events == first.events + summary["events"].get<std::uint64_t>());
+  d.stop();
+}
+
+TEST_CASE("storage: a read-only output directory fails windows, not the daemon, and writes resume when it is writable",
+          "[storage]") {
+  DaemonFixture d({"--marking", "off", "--compress", "none", "--fsync", "window", "--max-disk-usage", "0"},
+                  DaemonFixture::Deferred{});
+  SmallTmpfs disk(d.out, 64 * 1024 * 1024);
+  if (!disk.mounted()) {
+    WARN("cannot mount a tmpfs (" << disk.error() << "): run as root to test a read-only output directory");
+    return;
+  }
+  const auto remount = [&](unsigned long flags) {
+    INFO("remount " << d.out << ": " << std::strerror(errno));
+    REQUIRE(::mount(nullptr, d.out.c_str(), nullptr, MS_REMOUNT | MS_NOSUID | MS_NODEV | flags, "mode=0755") == 0);
+  };
+  d.start();
+  const std::vector<std::string> gen = {PREROLL_GEN_PATH, "--threads", "1", "--events", "20000", "--message-size",
+                                        "100"};
+  const auto first = d.run_client(gen);
+  REQUIRE(wait_for([&] { return all_clients_detached(d); }, 30s));
+  const auto written = ctl_json(d, "stats");
+  REQUIRE(written["windows_persisted"].get<std::uint64_t>() > 0);
+  const auto files_before = d.files();
+
+  // Every file is closed (the client detached): the file system can go read-only.
+  remount(MS_RDONLY);
+  d.run_client(gen);
+  REQUIRE(wait_for([&] { return ctl_json(d, "stats")["clients_detached_total"] == 2; }, 30s));
+  const auto readonly = ctl_json(d, "stats");
+  INFO("stats with the directory read-only: " << readonly.dump() << "\nprerolld log:\n" << d.log());
+  CHECK(readonly["windows_failed"].get<std::uint64_t>() > 0);
+  CHECK(readonly["windows_persisted"] == written["windows_persisted"]);
+  CHECK(readonly["write_errors"].get<std::uint64_t>() > 0);
+  CHECK_THAT(d.log(), Catch::Contains("Read-only file system") && Catch::Contains(d.out.string()));
+  CHECK(d.files() == files_before);
+
+  // Writable again: the next client's windows are all written, the daemon never restarted.
+  remount(0);
+  const auto third = d.run_client(gen);
+  REQUIRE(wait_for([&] { return ctl_json(d, "stats")["clients_detached_total"] == 3; }, 30s));
+  const auto after = ctl_json(d, "stats");
+  INFO("stats after: " << after.dump());
+  CHECK(after["windows_failed"] == readonly["windows_failed"]);
+  const auto r = read_all(d.files());
+  for (const auto& st : r.statuses) CHECK(st.ok());
+  CHECK(r.events == first["events"].get<std::uint64_t>() + third["events"].get<std::uint64_t>());
   d.stop();
 }
 

@@ -182,7 +182,7 @@ TEST_CASE("names of levels, keep reasons and stop reasons", "[atf]") {
   CHECK(to_string(StopReason::eof_no_end) == "no end record");
 }
 
-TEST_CASE("compressed and plain files hold the same windows; zstd is used only when smaller", "[atf][round-trip]") {
+TEST_CASE("compressed and plain files hold the same windows, and zstd is used only when smaller", "[atf][round-trip]") {
   TempDir dir;
   std::vector<SampleWindow> windows;
   for (std::uint64_t id = 0; id < 6; ++id) windows.push_back(make_window(id, id * 40));

@@ -31,7 +31,7 @@ std::vector<Seen> active_ring_events() {
 
 }  // namespace
 
-TEST_CASE("spdlog sink: name, payload and level reach the ring; mark_level marks") {
+TEST_CASE("spdlog sink: name, payload and level reach the ring, and mark_level marks") {
   ::setenv("PREROLL_SOCKET", "/nonexistent/preroll-test.sock", 1);
   auto sink = std::make_shared<spdlog_sink>(spdlog::level::err);
   spdlog::logger logger("orders", sink);
