@@ -26,7 +26,19 @@ ClientSegment::ClientSegment(shm::MappedSegment mapping, shm::HeaderSnapshot hea
     // initial fill, or a previous daemon's last state after a restart.
     lanes_[l].submit = SubmitConsumer(&lc.submit_queue);
     lanes_[l].free = FreeProducer(&lc.free_queue);
+    // Our mirror of the free queue starts as the segment has it (the
+    // client's initial fill, or a previous daemon's pushes): positions
+    // [head, tail) hold rings the client has not taken yet. Untrusted values,
+    // only ever compared with (check_submitted).
+    LaneState& ls = lanes_[l];
+    ls.free_tail = lc.free_queue.tail.load(std::memory_order_relaxed);
+    const std::uint32_t head = lc.free_queue.head.load(std::memory_order_acquire);
+    if (static_cast<std::uint32_t>(ls.free_tail - head) <= shm::kMaxRingsPerLane)
+      for (std::uint32_t pos = head; pos != ls.free_tail; ++pos)
+        ls.pushed[pos % shm::kMaxRingsPerLane] =
+            lc.free_queue.slots[pos % shm::kMaxRingsPerLane].load(std::memory_order_relaxed);
   }
+  std::memcpy(write_once_header_.data(), mapping_.data(), write_once_header_.size());
   scratch_.events.reserve(g.ring_size / 16);
   copy_.resize(g.ring_size);
 }
@@ -39,6 +51,13 @@ void ClientSegment::mark_faulty(std::string why, DaemonStats& stats) {
 
 void ClientSegment::drain(WindowSink& sink, const DrainContext& ctx) {
   if (faulty()) return;
+  // The daemon only ever uses the header it checked at attach, but a client
+  // that rewrites the write-once part (abi.hpp: written once, before the
+  // descriptor is sent) is broken: report it rather than keep reading it.
+  if (std::memcmp(seg_.base(), write_once_header_.data(), write_once_header_.size()) != 0) {
+    mark_faulty("rewrote the write-once part of its segment header", ctx.stats);
+    return;
+  }
   if (!reclaimed_) {
     reclaimed_ = true;
     reclaim_held_rings(sink, ctx);
@@ -71,13 +90,17 @@ void ClientSegment::drain_lane(std::uint32_t lane, WindowSink& sink, const Drain
       return;
     }
     const std::uint32_t ring = ring_untrusted;
+    if (auto why = check_submitted(lane, ring)) {
+      mark_faulty(std::move(*why), stats);
+      return;
+    }
     // Edge SUBMITTED -> HELD [daemon].
     seg_.ring_header(lane, ring).state.store(static_cast<std::uint32_t>(shm::RingState::held),
                                              std::memory_order_relaxed);
     decide_and_return(lane, ring, sink, ctx);
     if (faulty()) return;
   }
-  maybe_free_lane(lane);
+  maybe_free_lane(lane, stats);
 }
 
 void ClientSegment::decide_and_return(std::uint32_t lane, std::uint32_t ring, WindowSink& sink,
@@ -88,7 +111,7 @@ void ClientSegment::decide_and_return(std::uint32_t lane, std::uint32_t ring, Wi
   const auto extent = extent_of(lane, ring);
   if (!extent) {
     count(stats, &DaemonStats::rings_corrupt);
-    if (stats.rings_corrupt.load(std::memory_order_relaxed) <= kMaxCorruptRingReports)
+    if (own_.rings_corrupt.load(std::memory_order_relaxed) <= kMaxCorruptRingReports)
       spdlog::warn("pid {}: lane {} ring {}: impossible start/wrap/committed offsets; ring skipped",
                    pid_, lane, ring);
   } else {
@@ -98,7 +121,7 @@ void ClientSegment::decide_and_return(std::uint32_t lane, std::uint32_t ring, Wi
     } else if (const auto t0 = std::chrono::steady_clock::now();
                scan(lane, ring, seg_.ring_data(lane, ring), *extent, ctx, already_persisted(lane, ring))) {
       if (scratch_.events.empty()) {
-        give_back(lane, ring);  // every event was written by an early flush
+        give_back(lane, ring, stats);  // every event was written by an early flush
         return;
       }
       const SelectionPolicy sel = ctx.policy.selection(header_.layout.geometry.rings_per_lane);
@@ -111,7 +134,7 @@ void ClientSegment::decide_and_return(std::uint32_t lane, std::uint32_t ring, Wi
       return;  // decide() handed the ring back or holds it
     }
   }
-  give_back(lane, ring);
+  give_back(lane, ring, stats);
 }
 
 void ClientSegment::reclaim_held_rings(WindowSink& sink, const DrainContext& ctx) {
@@ -124,6 +147,7 @@ void ClientSegment::reclaim_held_rings(WindowSink& sink, const DrainContext& ctx
           static_cast<std::uint32_t>(shm::RingState::held))
         continue;
       spdlog::debug("pid {}: lane {} ring {} was held by a previous daemon; reclaimed", pid_, l, r);
+      lanes_[l].owned |= std::uint64_t{1} << r;  // ours now, until handed back
       decide_and_return(l, r, sink, ctx);
     }
   }
@@ -172,7 +196,10 @@ bool ClientSegment::scan(std::uint32_t lane, std::uint32_t ring, const unsigned 
       });
   if (!r.ok) {
     count(stats, &DaemonStats::rings_corrupt);
-    if (stats.rings_corrupt.load(std::memory_order_relaxed) <= kMaxCorruptRingReports)
+    // The cap is per client (own_), as documented: with the daemon-wide
+    // counter, the first ten corrupt rings of any clients silenced every
+    // later client's reports for the daemon's lifetime.
+    if (own_.rings_corrupt.load(std::memory_order_relaxed) <= kMaxCorruptRingReports)
       spdlog::warn("pid {}: lane {} ring {}: {}; ring skipped", pid_, lane, ring, r.error);
     return false;
   }
@@ -254,7 +281,7 @@ void ClientSegment::apply(std::uint32_t lane, std::uint32_t ring, const Decision
     case Decision::Action::hold:
       if (d.drop_oldest_held && !ls.held.empty()) {
         // Edge HELD -> FREE for the oldest pre-roll window: it aged out.
-        give_back(lane, ls.held.front().ring);
+        give_back(lane, ls.held.front().ring, stats);
         ls.held.pop_front();
         count(stats, &DaemonStats::windows_discarded);
       }
@@ -269,7 +296,7 @@ void ClientSegment::apply(std::uint32_t lane, std::uint32_t ring, const Decision
       count(stats, &DaemonStats::windows_discarded);
       break;
   }
-  if (ring != kNoRing) give_back(lane, ring);
+  if (ring != kNoRing) give_back(lane, ring, stats);
 }
 
 void ClientSegment::decide(std::uint32_t lane, std::uint32_t ring, const Decision& d, const SelectionPolicy& sel,
@@ -295,7 +322,7 @@ void ClientSegment::keep_process_context(std::uint32_t marked_lane, std::uint64_
       }
       persist_window(sink, it->window, atf::KeepReason::process_context, ctx.stats);
       note_persisted(l, it->ring, it->window.skipped + static_cast<std::uint32_t>(it->window.events.size()));
-      give_back(l, it->ring);
+      give_back(l, it->ring, ctx.stats);
       it = ls.held.erase(it);
     }
     // The unwritten part of the active ring, if it reaches into the span.
@@ -333,7 +360,7 @@ void ClientSegment::release_held(std::uint32_t lane, bool persist, atf::KeepReas
     } else {
       count(stats, &DaemonStats::windows_discarded);
     }
-    give_back(lane, h.ring);
+    give_back(lane, h.ring, stats);
     ls.held.pop_front();
   }
 }
@@ -393,18 +420,48 @@ void ClientSegment::publish_capture(DaemonStats& stats) noexcept {
   publish(stats.capture_swaps_without_spare, published_.swaps_without_spare, now.swaps_without_spare);
 }
 
-void ClientSegment::give_back(std::uint32_t lane, std::uint32_t ring) {
+void ClientSegment::give_back(std::uint32_t lane, std::uint32_t ring, DaemonStats& stats) {
+  LaneState& ls = lanes_[lane];
+  ls.owned &= ~(std::uint64_t{1} << ring);
   // Edge HELD -> FREE [daemon]: state first, then the push whose release
   // hands the ring to the client.
   seg_.ring_header(lane, ring).state.store(static_cast<std::uint32_t>(shm::RingState::free),
                                            std::memory_order_relaxed);
-  if (lanes_[lane].free.try_push(ring) != shm::QueueStatus::ok) {
-    // More rings out than the lane has: the client duplicated an index.
-    fault_ = fault_.empty() ? "lane " + std::to_string(lane) + ": free queue overflow (ring submitted twice?)" : fault_;
+  if (ls.free.try_push(ring) != shm::QueueStatus::ok) {
+    // More rings out than the lane has: the client moved the free queue's
+    // head. Through mark_faulty, so it is counted in clients_faulty like
+    // every other fault (it used to be set here uncounted).
+    mark_faulty("lane " + std::to_string(lane) + ": free queue overflow (its head was moved)", stats);
+    return;
   }
+  ls.pushed[ls.free_tail % shm::kMaxRingsPerLane] = ring;
+  ++ls.free_tail;
 }
 
-void ClientSegment::maybe_free_lane(std::uint32_t lane) {
+std::optional<std::string> ClientSegment::check_submitted(std::uint32_t lane, std::uint32_t ring) {
+  // Invariant (abi.hpp): each ring is in exactly one place. A ring the client
+  // submits must be one it took: not one the daemon holds (submitted twice),
+  // nor one still waiting in the free queue, between the client's head and
+  // our tail (submitted without taking it, or the head moved back over it).
+  // Either way two parties would own one ring; before this check the daemon
+  // wrote the window twice and handed the ring back twice, so the client's
+  // spares held duplicates, unnoticed unless the free queue overflowed.
+  LaneState& ls = lanes_[lane];
+  const std::uint64_t bit = std::uint64_t{1} << ring;
+  const std::string where = "lane " + std::to_string(lane) + ": ring " + std::to_string(ring);
+  if ((ls.owned & bit) != 0) return where + " submitted twice (the daemon holds it)";
+  // acquire: pairs with the client's release of head when it took the ring,
+  // which precedes its submit push (already acquired by our pop).
+  const std::uint32_t head = seg_.lane(lane).free_queue.head.load(std::memory_order_acquire);
+  if (static_cast<std::uint32_t>(ls.free_tail - head) > shm::kMaxRingsPerLane)
+    return "lane " + std::to_string(lane) + ": free queue positions are impossible";
+  for (std::uint32_t pos = head; pos != ls.free_tail; ++pos)
+    if (ls.pushed[pos % shm::kMaxRingsPerLane] == ring) return where + " submitted while still in the free queue";
+  ls.owned |= bit;
+  return std::nullopt;
+}
+
+void ClientSegment::maybe_free_lane(std::uint32_t lane, DaemonStats& stats) {
   shm::LaneControl& lc = seg_.lane(lane);
   // acquire: pairs with the exiting thread's release of RETIRED, so its last
   // submit and free-queue head are visible to the checks below.
@@ -415,7 +472,7 @@ void ClientSegment::maybe_free_lane(std::uint32_t lane) {
   // The thread is gone: no marked window can follow on this lane, so its
   // pre-roll is handed back and the lane can be reused.
   if (!ls.held.empty()) {
-    for (const HeldWindow& h : ls.held) give_back(lane, h.ring);
+    for (const HeldWindow& h : ls.held) give_back(lane, h.ring, stats);
     ls.held.clear();
   }
   if (ls.free.size_hint() != header_.layout.geometry.rings_per_lane) return;
@@ -478,12 +535,15 @@ void ClientSegment::flush_waiting_marks(WindowSink& sink, const DrainContext& ct
     if (!changed && !due && !force) continue;
     const auto extent = copy_active(l, ring);
     if (!extent) continue;
+    // Seen once copied, parsed or not: a corrupt active ring is counted and
+    // reported once, not again at every poll until its writer moves on
+    // (rings_corrupt used to grow by one per poll for as long as it stayed).
+    watch.committed_seen = committed;
     const std::uint32_t skip = already_persisted(l, ring);
     // Counters and count conditions see these events once, when they are
     // written or discarded; peeking here must not count them. So: parse
     // without marking, and look only for marks that need no history.
     if (!scan(l, ring, copy_.data(), *extent, ctx, skip, /*peek=*/true)) continue;
-    watch.committed_seen = committed;
     if (watch.marked_since_ns == 0 && has_immediate_mark(ctx.policy, ctx.scratch)) watch.marked_since_ns = now_ns;
     if (watch.marked_since_ns == 0 || now_ns - watch.marked_since_ns < flush_after) continue;
     // Due: decide and write for real.

@@ -7,6 +7,8 @@
 // reported, its remaining rings are not read, and no other client is touched.
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -119,6 +121,13 @@ class ClientSegment {
   struct LaneState {
     SubmitConsumer submit;
     FreeProducer free;
+    // Ring ownership as the daemon knows it (check_submitted): rings popped
+    // from the submit queue and not handed back yet (bit r; rings_per_lane
+    // <= 64), and the rings pushed on the free queue by position, private
+    // copies the client cannot touch.
+    std::uint64_t owned = 0;
+    std::uint32_t free_tail = 0;  // == our producer's tail
+    std::array<std::uint32_t, shm::kMaxRingsPerLane> pushed{};
     WindowSelector selector;
     std::deque<HeldWindow> held;  // oldest first, at most the capped pre-roll
     ActiveWatch watch;
@@ -175,8 +184,12 @@ class ClientSegment {
                          const std::function<bool(const atf::WindowMeta&)>& accept);
   // Writes (persist) or hands back (discard) every held window of a lane.
   void release_held(std::uint32_t lane, bool persist, atf::KeepReason reason, WindowSink& sink, DaemonStats& stats);
-  void give_back(std::uint32_t lane, std::uint32_t ring);
-  void maybe_free_lane(std::uint32_t lane);
+  void give_back(std::uint32_t lane, std::uint32_t ring, DaemonStats& stats);
+  // Why a ring just popped from the submit queue is not the client's to
+  // submit (held by us, or still in the free queue); nullopt if it is, and
+  // then it is ours.
+  std::optional<std::string> check_submitted(std::uint32_t lane, std::uint32_t ring);
+  void maybe_free_lane(std::uint32_t lane, DaemonStats& stats);
   void mark_faulty(std::string why, DaemonStats& stats);
 
   shm::MappedSegment mapping_;
@@ -193,6 +206,9 @@ class ClientSegment {
   std::vector<LaneState> lanes_;
   std::string fault_;
   bool reclaimed_ = false;
+  // The header's write-once part (before the counters line) as it was at
+  // attach, to notice a client rewriting it.
+  std::array<unsigned char, offsetof(shm::SegmentHeader, events_dropped_no_lane)> write_once_header_{};
   // Reused per window: no allocation per window in the steady state.
   ScannedWindow scratch_;
   std::vector<std::uint32_t> counts_;        // per pattern, this window
