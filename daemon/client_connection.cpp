@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <boost/asio/post.hpp>
 #include <cerrno>
 #include <cstring>
 #include <spdlog/spdlog.h>
@@ -106,6 +107,7 @@ void ClientConnection::handle(const shm::wire::Message& m, int fd) {
     return;
   }
   if (std::holds_alternative<shm::wire::Doorbell>(m)) {
+    if (session_ && session_->faulty.load(std::memory_order_acquire)) return detach_faulty();
     if (session_) ctx_.worker.request_drain(session_);
     return;
   }
@@ -157,7 +159,23 @@ void ClientConnection::attach(const shm::wire::Hello& hello, int fd) {
 }
 
 void ClientConnection::poll() {
-  if (session_ && !ended_) ctx_.worker.request_drain(session_);
+  if (!session_ || ended_) return;
+  if (session_->faulty.load(std::memory_order_acquire)) {
+    // Not here: the server's poll loop iterates the set end() erases from.
+    boost::asio::post(socket_.get_executor(), [self = shared_from_this()] { self->detach_faulty(); });
+    return;
+  }
+  ctx_.worker.request_drain(session_);
+}
+
+void ClientConnection::detach_faulty() {
+  if (ended_) return;
+  // The worker has reported why and closed the client's file; the client
+  // learns it is detached by the connection closing. (The client library
+  // reconnects a second later with the same segment, which is then checked
+  // afresh as a new attachment.)
+  spdlog::warn("pid {}: faulty client detached; connection closed", peer_pid_);
+  end(atf::KeepReason::client_crash, "faulty segment");
 }
 
 void ClientConnection::shutdown() { end(atf::KeepReason::daemon_shutdown, "daemon shutdown"); }

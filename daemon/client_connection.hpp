@@ -54,6 +54,8 @@ class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
   void handle(const shm::wire::Message& m, int fd);
   void attach(const shm::wire::Hello& h, int fd);
   void end(atf::KeepReason reason, const char* why);
+  // The worker found the segment corrupt (ClientSession::faulty): close.
+  void detach_faulty();
 
   Socket socket_;
   ConnectionContext& ctx_;

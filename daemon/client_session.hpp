@@ -31,6 +31,10 @@ struct ClientSession {
   std::atomic<bool> drain_queued{false};
   // Set by the worker once finalized; later drains are ignored.
   std::atomic<bool> finished{false};
+  // Set by the worker (release, after finished) when the segment turned out
+  // corrupt: the io thread then closes the connection (acquire), so a faulty
+  // client is detached like one that went away, while it still lives.
+  std::atomic<bool> faulty{false};
 };
 
 }  // namespace preroll::daemon

@@ -108,6 +108,7 @@ void PersistenceWorker::execute_flush(const Task& t) {
       c.segment.drain(c.sink, ctx);
       c.segment.flush_waiting_marks(c.sink, ctx, shm::monotonic_now_ns(), /*force=*/true);
       c.segment.publish_capture(stats_);
+      retire_if_faulty(c);
       ++flushed;
     } catch (const std::exception& e) {
       spdlog::error("pid {} ({}): flush failed: {}", c.identity.pid, c.identity.process_name, e.what());
@@ -118,6 +119,18 @@ void PersistenceWorker::execute_flush(const Task& t) {
     t.done({{"clients", flushed},
             {"windows_written", stats_.windows_persisted.load(std::memory_order_relaxed) - before},
             {"files_synced", synced}});
+}
+
+void PersistenceWorker::retire_if_faulty(ClientSession& c) {
+  if (!c.segment.faulty() || c.finished.load(std::memory_order_relaxed)) return;
+  spdlog::error("pid {} ({}): corrupt segment, client detached from persistence: {}", c.identity.pid,
+                c.identity.process_name, c.segment.fault());
+  c.sink.close();
+  c.finished.store(true, std::memory_order_relaxed);
+  DaemonStats::add(stats_.clients_detached_total);
+  // Before this fix a faulty client stayed connected and counted in
+  // clients_current forever (issue #9): the io thread now closes it.
+  c.faulty.store(true, std::memory_order_release);
 }
 
 void PersistenceWorker::execute(const Task& t) {
@@ -138,6 +151,7 @@ void PersistenceWorker::execute(const Task& t) {
   try {
     if (t.kind == Task::Kind::snapshot) {
       c.segment.snapshot(c.sink, ctx);
+      retire_if_faulty(c);
       return;
     }
     if (t.kind == Task::Kind::drain) {
@@ -146,13 +160,7 @@ void PersistenceWorker::execute(const Task& t) {
       c.segment.flush_waiting_marks(c.sink, ctx, shm::monotonic_now_ns());
       c.segment.publish_capture(stats_);
       if (c.segment.arm_doorbell()) request_drain(t.client);  // rings arrived while we worked
-      if (c.segment.faulty()) {
-        spdlog::error("pid {} ({}): corrupt segment, client detached from persistence: {}", c.identity.pid,
-                      c.identity.process_name, c.segment.fault());
-        c.sink.close();
-        c.finished.store(true, std::memory_order_relaxed);
-        DaemonStats::add(stats_.clients_detached_total);
-      }
+      retire_if_faulty(c);
       return;
     }
     c.segment.finalize(c.sink, ctx, t.reason);

@@ -59,6 +59,10 @@ class PersistenceWorker {
   void push(Task t);
   void run();
   void execute(const Task& t);
+  // After any task that read the client's segment: a segment found corrupt
+  // is reported once, its file closed, and the client marked faulty for
+  // the io thread to detach.
+  void retire_if_faulty(ClientSession& c);
 
   // Loads the policy in force; a new one (reload) gets a new match scratch.
   const MarkingPolicy& current_policy();
