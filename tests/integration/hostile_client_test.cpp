@@ -1,0 +1,484 @@
+// Hostile and broken clients against a real prerolld (issue #9): a client
+// that scribbles over its own segment, breaks the queue protocol, sends
+// malformed registration messages or the wrong kind of descriptor
+// (tests/integration/clients/hostile_client.cpp), while a well-behaved client
+// (steady_client.cpp, the real client library) keeps emitting marked events.
+//
+// For every attack: the daemon stays up and answers prerollctl; it reports
+// the hostile client (the counter of its category, and a log line naming its
+// pid and the reason); it detaches it by itself, while the hostile process is
+// still alive, unless the damage is one corrupt ring, which the protocol says
+// to count, report and skip (docs/protocol.md) — then the same client must
+// still be served. The good client loses nothing: every mark it made is on
+// disk exactly once and it counted no overwrite and no drop. After the
+// attacks a new client is served normally: no restart needed.
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "daemon_fixture.hpp"
+#include "prerollctl_runner.hpp"
+
+using namespace std::chrono_literals;
+using preroll::test::ctl_json;
+using preroll::test::DaemonFixture;
+using preroll::test::Process;
+using preroll::test::wait_for;
+using nlohmann::json;
+
+namespace {
+
+std::uint64_t counter(const json& s, const char* name) { return s.at(name).get<std::uint64_t>(); }
+
+// Polls `cond` every 50 ms (each poll may run prerollctl: not every 10 ms).
+bool eventually(const std::function<bool()>& cond, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (cond()) return true;
+    std::this_thread::sleep_for(50ms);
+  }
+  return cond();
+}
+
+std::vector<json> json_lines(const std::string& out) {
+  std::vector<json> v;
+  std::istringstream in(out);
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty() && line.front() == '{') v.push_back(json::parse(line, nullptr, false));
+  return v;
+}
+
+// The first line of `out` with "phase" == phase (null json if none yet).
+json phase(const std::string& out, const std::string& name) {
+  for (const json& j : json_lines(out))
+    if (j.is_object() && j.value("phase", "") == name) return j;
+  return nullptr;
+}
+
+// A line of the daemon's log holding every one of `parts`.
+bool log_has_line(const std::string& log, const std::vector<std::string>& parts) {
+  std::istringstream in(log);
+  for (std::string line; std::getline(in, line);) {
+    bool all = true;
+    for (const auto& p : parts) all = all && line.find(p) != std::string::npos;
+    if (all) return true;
+  }
+  return false;
+}
+
+// prerolld's pid, from the kernel (SO_PEERCRED of a connection to it).
+pid_t daemon_pid(const DaemonFixture& d) {
+  const int fd = ::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, d.socket.c_str(), sizeof addr.sun_path - 1);
+  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  ucred cred{};
+  socklen_t len = sizeof cred;
+  REQUIRE(::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0);
+  ::close(fd);
+  return cred.pid;
+}
+
+// What the daemon's descriptors point at, sorted ("socket:[N]" as "socket").
+std::vector<std::string> open_fds(pid_t pid) {
+  std::vector<std::string> v;
+  for (const auto& e : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd")) {
+    std::error_code ec;
+    std::string t = std::filesystem::read_symlink(e.path(), ec).string();
+    if (ec) continue;  // closed while we looked
+    if (t.rfind("socket:", 0) == 0) t = "socket";
+    v.push_back(e.path().filename().string() + " -> " + t);
+  }
+  std::sort(v.begin(), v.end());
+  return v;
+}
+
+// The daemon's descriptors once they stopped changing (a connection it is
+// closing, like daemon_pid()'s, is not part of the picture).
+std::vector<std::string> settled_fds(pid_t pid) {
+  std::vector<std::string> last = open_fds(pid);
+  for (int i = 0; i < 50; ++i) {
+    std::this_thread::sleep_for(100ms);
+    std::vector<std::string> now = open_fds(pid);
+    if (now == last) return now;
+    last = std::move(now);
+  }
+  return last;
+}
+
+std::string joined(const std::vector<std::string>& v) {
+  std::string s;
+  for (const auto& x : v) s += x + "\n";
+  return s;
+}
+
+// Mappings of hostile segments still in the daemon (memfd names show in maps).
+std::size_t hostile_mappings(pid_t pid) {
+  std::ifstream maps("/proc/" + std::to_string(pid) + "/maps");
+  std::size_t n = 0;
+  for (std::string line; std::getline(maps, line);)
+    if (line.find("memfd:hostile") != std::string::npos) ++n;
+  return n;
+}
+
+// The windows of the ATF files written for process `pid`.
+preroll::test::Readback read_pid(const DaemonFixture& d, std::uint32_t pid) {
+  std::vector<std::filesystem::path> mine;
+  for (const auto& f : d.files())
+    if (preroll::atf::Reader::open(f)->header().pid == pid) mine.push_back(f);
+  return preroll::test::read_all(mine);
+}
+
+// The well-behaved client that runs beside every attack.
+class GoodClient {
+ public:
+  explicit GoodClient(DaemonFixture& d) : d_(d), stop_(d.dir.path() / ("steady-stop-" + std::to_string(++n_))) {
+    proc_ = d.spawn_client({STEADY_CLIENT_PATH, stop_.string()});
+    const bool up = wait_for([&] { return !phase(proc_->out(), "running").is_null() || !proc_->running(); }, 30s);
+    INFO("steady client stderr: " << proc_->err());
+    REQUIRE(up);
+    REQUIRE(proc_->running());
+    // Served before any attack: its file exists once a window of it was
+    // written (a mark reaches disk within --flush-after, 2 s). The daemon's
+    // descriptors are counted after that.
+    REQUIRE(eventually(
+        [&] {
+          for (const auto& f : d_.files())
+            if (preroll::atf::Reader::open(f)->header().pid == static_cast<std::uint32_t>(proc_->pid())) return true;
+          return false;
+        },
+        30s));
+  }
+
+  [[nodiscard]] pid_t pid() const { return proc_->pid(); }
+
+  // Stops it and checks that it lost nothing: every mark on disk exactly
+  // once, nothing overwritten or dropped, one connection all along.
+  void finish_and_check() {
+    { std::ofstream(stop_) << "stop\n"; }
+    const auto st = proc_->wait(60s);
+    INFO("steady client stderr: " << proc_->err() << "\nstdout: " << proc_->out());
+    REQUIRE(st.has_value());
+    REQUIRE(preroll::test::exit_code(*st) == 0);
+    const json summary = DaemonFixture::last_json_line(proc_->out());
+    // Its file is complete once the daemon has finalized it.
+    REQUIRE(eventually([&] { return preroll::test::all_clients_detached(d_); }, 30s));
+    const auto r = read_pid(d_, static_cast<std::uint32_t>(proc_->pid()));
+    std::set<std::string> marks;
+    std::size_t duplicates = 0;
+    for (const auto& w : r.windows)
+      for (const auto& e : w.events)
+        if (e.message.rfind("steady-mark seq=", 0) == 0 && !marks.insert(e.message).second) ++duplicates;
+    INFO("steady client: " << summary.dump() << "; its marks on disk: " << marks.size());
+    CHECK(summary["marked"].get<std::uint64_t>() > 0);
+    CHECK(marks.size() == summary["marked"].get<std::uint64_t>());
+    CHECK(duplicates == 0);
+    CHECK(summary["overwritten"] == 0);
+    CHECK(summary["dropped"] == 0);
+    CHECK(summary["connects"] == 1);
+    for (const auto& s : r.statuses) CHECK(s.ok());
+  }
+
+ private:
+  DaemonFixture& d_;
+  std::filesystem::path stop_;
+  std::unique_ptr<Process> proc_;
+  static inline int n_ = 0;
+};
+
+struct Tally {
+  std::size_t live_runs = 0;  // runs that attached (their first mark went to disk)
+  std::map<std::string, std::size_t> by_category;
+};
+
+// Runs `attack seed` against the daemon with `baseline` other clients
+// attached, and checks what the daemon did about it: the category
+// (faulty | corrupt | served | rejected | protocol | closed, see
+// hostile_client.cpp) and the fragments `log_reason` of its report line.
+// `during` runs once the client is attached, before its attack is over.
+void run_attack(DaemonFixture& d, std::uint64_t baseline, const std::string& attack, std::uint64_t seed,
+                const std::optional<std::string>& want_category, const std::vector<std::string>& log_reason,
+                Tally& tally, const std::function<void(Process&)>& during = {}) {
+  const json before = ctl_json(d, "stats");
+  auto client = d.spawn_client({HOSTILE_CLIENT_PATH, attack, std::to_string(seed)});
+  const std::string pid = std::to_string(client->pid());
+  const auto dump = [&] {
+    return "hostile stdout:\n" + client->out() + "hostile stderr:\n" + client->err();
+  };
+  INFO("attack " << attack << " seed " << seed << " (pid " << pid << ")");
+  if (during) during(*client);
+  REQUIRE(wait_for([&] { return !phase(client->out(), "attacked").is_null() || !client->running(); }, 60s));
+  const json attacked = phase(client->out(), "attacked");
+  INFO(dump());
+  REQUIRE(attacked.is_object());
+  const std::string category = attacked["expect"].get<std::string>();
+  // Fixed attacks have a fixed outcome; a random one's is what the
+  // protocol's own checks say of the bytes it wrote (the client runs them).
+  if (want_category) REQUIRE(category == *want_category);
+  ++tally.by_category[category];
+  if (!phase(client->out(), "attached").is_null()) ++tally.live_runs;
+
+  // How the daemon's report lines name the client.
+  const std::string log_pid = category == "rejected" ? "pid " + pid + " uid"
+                              : category == "faulty" ? "pid " + pid + " (hostile-client)"
+                                                     : "pid " + pid + ":";
+
+  if (category == "corrupt" || category == "served") {
+    // Still served: a marked window submitted after the attack came back.
+    REQUIRE(wait_for([&] { return !phase(client->out(), "served-after").is_null() || !client->running(); }, 60s));
+    INFO(dump());
+    REQUIRE(!phase(client->out(), "served-after").is_null());
+    const json s = ctl_json(d, "stats");
+    CHECK(counter(s, "clients_faulty") == counter(before, "clients_faulty"));
+    CHECK(counter(s, "clients_current") == baseline + 1);  // still attached
+    if (category == "corrupt") {
+      CHECK(counter(s, "rings_corrupt") > counter(before, "rings_corrupt"));
+      std::vector<std::string> parts = {log_pid, "ring skipped"};
+      parts.insert(parts.end(), log_reason.begin(), log_reason.end());
+      CHECK(log_has_line(d.log(), parts));
+    }
+    // The daemon never closes on it: the test ends it.
+    CHECK(client->running());
+    client->signal(SIGTERM);
+    REQUIRE(client->wait(10s).has_value());
+  } else {
+    // Detached by the daemon while the client still lived: it saw the hang-up.
+    REQUIRE(wait_for([&] { return !phase(client->out(), "closed").is_null() || !client->running(); }, 30s));
+    INFO(dump());
+    CHECK(!phase(client->out(), "closed").is_null());
+    const auto st = client->wait(10s);
+    REQUIRE(st.has_value());
+    CHECK(preroll::test::exit_code(*st) == 0);
+    const json s = ctl_json(d, "stats");
+    const char* name = category == "faulty"     ? "clients_faulty"
+                       : category == "rejected" ? "clients_rejected"
+                       : category == "protocol" ? "protocol_errors"
+                                                : "clients_detached_total";
+    CHECK(counter(s, name) > counter(before, name));
+    if (category != "faulty") CHECK(counter(s, "clients_faulty") == counter(before, "clients_faulty"));
+    std::vector<std::string> parts = {log_pid};
+    if (category == "faulty") parts.push_back("corrupt segment");
+    if (category == "rejected") parts.push_back("segment refused");
+    if (category == "protocol") parts.push_back("disconnecting");
+    if (category == "closed") parts.push_back("connection closed without goodbye");
+    parts.insert(parts.end(), log_reason.begin(), log_reason.end());
+    CHECK(eventually([&] { return log_has_line(d.log(), parts); }, 5s));
+  }
+  // Detached: only the good clients are left, and the daemon answers.
+  CHECK(eventually([&] { return counter(ctl_json(d, "stats"), "clients_current") == baseline; }, 10s));
+}
+
+// After the attacks: a new client is served normally by the same daemon.
+void new_client_is_served(DaemonFixture& d) {
+  const json s = d.run_client(
+      {PREROLL_GEN_PATH, "--events", "20000", "--message-size", "48", "--mark-every", "2000", "--client-mark"});
+  REQUIRE(eventually([&] { return preroll::test::all_clients_detached(d); }, 30s));
+  // preroll-gen ran under its own pid: find its file by the marks.
+  const auto r = preroll::test::read_all(d.files());
+  std::size_t gen_marks = 0;
+  for (const auto& w : r.windows)
+    for (const auto& e : w.events)
+      if (e.message.rfind("t00 seq=", 0) == 0 && e.message.find("request failed") != std::string::npos) ++gen_marks;
+  INFO("preroll-gen: " << s.dump());
+  CHECK(gen_marks == s["marked"].get<std::uint64_t>());
+  CHECK(s["events_overwritten"] == 0);
+  CHECK(s["events_dropped"] == 0);
+}
+
+// The daemon's descriptors and mappings are back where they were: nothing of
+// a hostile client is kept.
+void nothing_leaked(pid_t daemon, const std::vector<std::string>& fds_before) {
+  const bool same = eventually([&] { return open_fds(daemon).size() == fds_before.size(); }, 10s);
+  INFO("daemon descriptors before:\n" << joined(fds_before) << "after:\n" << joined(open_fds(daemon)));
+  CHECK(same);
+  CHECK(eventually([&] { return hostile_mappings(daemon) == 0; }, 10s));
+}
+
+void end_checks(DaemonFixture& d, GoodClient& good, const Tally& tally) {
+  good.finish_and_check();
+  // Each attached hostile client's first (marked) window was read and written
+  // before its attack: the daemon was demonstrably attached.
+  const auto r = preroll::test::read_all(d.files());
+  CHECK(r.count_messages_containing("hostile-attached pid=") == tally.live_runs);
+  new_client_is_served(d);
+  const json s = ctl_json(d, "stats");
+  CHECK(counter(s, "windows_failed") == 0);
+  d.stop();  // exit status 0: it survived everything and shuts down cleanly
+}
+
+}  // namespace
+
+TEST_CASE("hostile client: random garbage over its segment header, lane table and queues (20 seeds each)") {
+  DaemonFixture d;
+  d.client_env = {"HOSTILE_LINGER_S=40"};
+  GoodClient good(d);
+  const pid_t daemon = daemon_pid(d);
+  const auto fds = settled_fds(daemon);
+  Tally tally;
+  for (const char* attack : {"header-garbage", "lane-garbage", "queue-garbage"})
+    for (std::uint64_t seed = 1; seed <= 20; ++seed) run_attack(d, 1, attack, seed, "faulty", {}, tally);
+  CHECK(tally.by_category["faulty"] == 60);
+  nothing_leaked(daemon, fds);
+  end_checks(d, good, tally);
+}
+
+TEST_CASE("hostile client: random garbage over ring headers, ring bytes and its active ring (20 seeds each)") {
+  DaemonFixture d;
+  d.client_env = {"HOSTILE_LINGER_S=40"};
+  GoodClient good(d);
+  const pid_t daemon = daemon_pid(d);
+  const auto fds = settled_fds(daemon);
+  Tally tally;
+  for (std::uint64_t seed = 1; seed <= 20; ++seed) {
+    run_attack(d, 1, "ring-header-garbage", seed, std::nullopt, {"impossible start/wrap/committed"}, tally);
+    run_attack(d, 1, "ring-garbage", seed, std::nullopt, {}, tally);
+    run_attack(d, 1, "active-ring-garbage", seed, "served", {}, tally);
+  }
+  // Random bytes almost never parse: most runs must have been corrupt rings.
+  CHECK(tally.by_category["corrupt"] >= 30);
+  nothing_leaked(daemon, fds);
+  end_checks(d, good, tally);
+}
+
+TEST_CASE("hostile client: lengths and ring indices out of range, a ring submitted twice, queue positions moved") {
+  DaemonFixture d;
+  d.client_env = {"HOSTILE_LINGER_S=40"};
+  GoodClient good(d);
+  const pid_t daemon = daemon_pid(d);
+  const auto fds = settled_fds(daemon);
+  Tally tally;
+  // Every variant of a length the ring cannot hold (seed % 8), twice each:
+  // the ring is counted corrupt and skipped, the client goes on.
+  for (std::uint64_t seed = 0; seed < 16; ++seed) run_attack(d, 1, "length-out-of-range", seed, "corrupt", {}, tally);
+  for (std::uint64_t seed = 0; seed < 10; ++seed)
+    run_attack(d, 1, "index-out-of-range", seed, "faulty", {"out of range"}, tally);
+  run_attack(d, 1, "double-submit", 0, "faulty", {"submitted twice (the daemon holds it)"}, tally);
+  run_attack(d, 1, "double-submit-marked", 0, "faulty", {"submitted while still in the free queue"}, tally);
+  run_attack(d, 1, "resubmit-free-ring", 0, "faulty", {"submitted while still in the free queue"}, tally);
+  run_attack(d, 1, "free-head-backwards", 0, "faulty", {"submitted while still in the free queue"}, tally);
+  run_attack(d, 1, "free-head-ahead", 0, "faulty", {"free queue positions are impossible"}, tally);
+  for (std::uint64_t seed = 0; seed < 3; ++seed)
+    run_attack(d, 1, "submit-tail-backwards", seed, "faulty", {"submit queue positions are impossible"}, tally);
+  nothing_leaked(daemon, fds);
+  end_checks(d, good, tally);
+}
+
+TEST_CASE("hostile client: malformed registration messages, descriptors on doorbells and a doorbell flood") {
+  DaemonFixture d;
+  d.client_env = {"HOSTILE_LINGER_S=40"};
+  GoodClient good(d);
+  const pid_t daemon = daemon_pid(d);
+  const auto fds = settled_fds(daemon);
+  Tally tally;
+  run_attack(d, 1, "bad-magic", 0, "protocol", {"bad magic"}, tally);
+  run_attack(d, 1, "bad-size", 0, "protocol", {"size field"}, tally);
+  run_attack(d, 1, "short-message", 0, "protocol", {"too short"}, tally);
+  run_attack(d, 1, "oversized-message", 0, "protocol", {"oversized message"}, tally);
+  run_attack(d, 1, "unknown-type", 0, "protocol", {"unknown message type 77"}, tally);
+  run_attack(d, 1, "doorbell-with-fds", 0, "protocol", {"DOORBELL must not carry descriptors"}, tally);
+  run_attack(d, 1, "doorbell-many-fds", 0, "protocol", {"too many descriptors"}, tally);
+  run_attack(d, 1, "goodbye-with-fd", 0, "protocol", {"GOODBYE must not carry descriptors"}, tally);
+  run_attack(d, 1, "hello-twice", 0, "rejected", {"second HELLO"}, tally);
+  run_attack(d, 1, "empty-message", 0, "closed", {}, tally);
+  // The io thread reads every doorbell; the control socket still answers
+  // promptly while the flood goes on.
+  run_attack(d, 1, "doorbell-flood", 0, "served", {}, tally, [&](Process& client) {
+    REQUIRE(wait_for([&] { return !phase(client.out(), "flooding").is_null() || !client.running(); }, 30s));
+    const auto t0 = std::chrono::steady_clock::now();
+    const json s = ctl_json(d, "stats");
+    const auto took = std::chrono::steady_clock::now() - t0;
+    CHECK(took < 5s);
+    CHECK(counter(s, "clients_current") == 2);
+  });
+  nothing_leaked(daemon, fds);
+  end_checks(d, good, tally);
+}
+
+TEST_CASE("hostile client: unsealed, shrinkable, oversized or wrong-kind descriptors are refused at HELLO") {
+  DaemonFixture d;
+  d.client_env = {"HOSTILE_LINGER_S=40"};
+  GoodClient good(d);
+  const pid_t daemon = daemon_pid(d);
+  const auto fds = settled_fds(daemon);
+  Tally tally;
+  const std::vector<std::pair<std::string, std::vector<std::string>>> fixed = {
+      {"unsealed-memfd", {"not sealed against shrink and grow"}},
+      {"grow-sealed-only", {"not sealed against shrink and grow"}},
+      {"shrink-sealed-only", {"not sealed against shrink and grow"}},
+      {"write-sealed-memfd", {"mapping segment"}},
+      {"readonly-fd", {"mapping segment"}},
+      {"pipe-fd", {"not a memfd"}},
+      {"socket-fd", {"not a memfd"}},
+      {"dev-zero-fd", {"not a memfd"}},
+      {"file-fd", {}},  // "not a sealable memfd" on disk, "not sealed" on a tmpfs TMPDIR
+      {"empty-memfd", {"memfd is empty"}},
+      {"oversized-segment", {"exceeds the limit"}},
+      {"size-mismatch", {"HELLO says"}},
+  };
+  for (const auto& [attack, reason] : fixed) run_attack(d, 1, attack, 0, "rejected", reason, tally);
+  for (std::uint64_t seed = 0; seed < 24; ++seed) run_attack(d, 1, "bad-header", seed, "rejected", {}, tally);
+  run_attack(d, 1, "hello-no-fd", 0, "protocol", {"exactly one descriptor, got 0"}, tally);
+  run_attack(d, 1, "hello-two-fds", 0, "protocol", {"exactly one descriptor, got 2"}, tally);
+  CHECK(tally.live_runs == 0);
+  nothing_leaked(daemon, fds);
+  end_checks(d, good, tally);
+}
+
+TEST_CASE("hostile client: a client's segment cannot be opened by another user") {
+  // A memfd has no name in any file system; the only way in is the owner's
+  // /proc/PID/fd/N, which the kernel guards like ptrace. The test runs as
+  // root (CI does) to switch to another uid.
+  if (::geteuid() != 0) {
+    WARN("not root: cannot switch to another uid; skipped");
+    return;
+  }
+  DaemonFixture d;
+  REQUIRE(::chmod(d.dir.path().c_str(), 0755) == 0);
+  GoodClient good(d);
+  // The segment: the client's descriptor whose link names a memfd.
+  const std::string fd_dir = "/proc/" + std::to_string(good.pid()) + "/fd";
+  std::string segment;
+  for (const auto& e : std::filesystem::directory_iterator(fd_dir)) {
+    std::error_code ec;
+    const auto target = std::filesystem::read_symlink(e.path(), ec).string();
+    if (!ec && target.find("memfd:preroll-segment") != std::string::npos) segment = e.path().string();
+  }
+  INFO("client descriptors: " << fd_dir);
+  REQUIRE(!segment.empty());
+  // Sanity: the owner (root here) opens it through /proc.
+  CHECK(std::ifstream(segment).good());
+  // Another user cannot, neither to read nor to write.
+  const auto as_nobody = [&](const std::string& shell) {
+    return preroll::test::run_program(d.dir.path(), "/usr/bin/setpriv",
+                                      {"--reuid=65534", "--regid=65534", "--clear-groups", "/bin/sh", "-c", shell});
+  };
+  const auto read_try = as_nobody("head -c 16 " + segment + " > /dev/null");
+  INFO("read as nobody: " << read_try.err);
+  CHECK(read_try.status != 0);
+  CHECK_THAT(read_try.err, Catch::Contains("Permission denied"));
+  const auto write_try = as_nobody("printf x >> " + segment);
+  INFO("write as nobody: " << write_try.err);
+  CHECK(write_try.status != 0);
+  // And nothing of it shows in a shared-memory file system.
+  for (const char* dir : {"/dev/shm", "/run/shm"}) {
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(dir, ec))
+      CHECK(e.path().filename().string().find("preroll") == std::string::npos);
+  }
+  Tally none;
+  end_checks(d, good, none);
+}
