@@ -11,7 +11,7 @@ set(CPACK_PACKAGE_DESCRIPTION "\
 Instrumented programs write events into per-thread rings in shared memory; \
 the daemon prerolld writes to disk only the windows around marked events \
 and discards the rest. Contains prerolld and its systemd units, prerollctl, \
-preroll-atf, preroll-gen, and the client library libpreroll with its \
+preroll-atf, preroll-run, preroll-gen, and the client library libpreroll with its \
 headers, CMake package and pkg-config file.")
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_STRIP_FILES ON)

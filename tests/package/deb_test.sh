@@ -74,7 +74,7 @@ unit=$(grep -m1 '/systemd/system/prerolld\.service$' "$tmp/files.list") || fail 
 installed_exec=$(sed -n 's/^ExecStart=[-@:+!]*\([^ ]*\).*/\1/p' "$unit" | head -n 1)
 [ -x "$installed_exec" ] || fail "the unit's ExecStart ($installed_exec) is not an installed executable"
 daemon=$installed_exec
-for tool in prerollctl preroll-atf preroll-gen; do [ -x "/usr/bin/$tool" ] || fail "missing: /usr/bin/$tool"; done
+for tool in prerollctl preroll-atf preroll-gen preroll-run; do [ -x "/usr/bin/$tool" ] || fail "missing: /usr/bin/$tool"; done
 expect_file "/usr/$libdir/libpreroll.so.${version%%.*}"
 expect_file "/usr/$libdir/libpreroll.a"
 ldconfig -p | contains "libpreroll.so.${version%%.*} " || fail "ldconfig does not know libpreroll.so.${version%%.*} (trigger not run?)"

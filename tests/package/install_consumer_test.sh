@@ -22,7 +22,7 @@ run "$tmp/install.log" "$CMAKE" --install "$build" --prefix "$prefix"
 step "layout"
 daemon=$prefix/${exec_start#/usr/}
 [ -x "$daemon" ] || fail "prerolld is not where the unit's ExecStart ($exec_start) says: $daemon"
-for tool in prerollctl preroll-atf preroll-gen; do [ -x "$prefix/bin/$tool" ] || fail "missing: bin/$tool"; done
+for tool in prerollctl preroll-atf preroll-gen preroll-run; do [ -x "$prefix/bin/$tool" ] || fail "missing: bin/$tool"; done
 out=$("$daemon" --version)
 [ "$out" = "prerolld $version" ] || fail "prerolld --version says '$out', the package is $version"
 
