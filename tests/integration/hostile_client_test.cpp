@@ -314,6 +314,10 @@ void end_checks(DaemonFixture& d, GoodClient& good, const Tally& tally) {
   // before its attack: the daemon was demonstrably attached.
   const auto r = preroll::test::read_all(d.files());
   CHECK(r.count_messages_containing("hostile-attached pid=") == tally.live_runs);
+  // And a client whose damage was one corrupt ring (or nothing) went on
+  // being served: the marked window it submitted after the attack is on disk.
+  const auto count = [&](const char* c) { return tally.by_category.count(c) != 0 ? tally.by_category.at(c) : 0; };
+  CHECK(r.count_messages_containing("hostile-after-attack pid=") == count("corrupt") + count("served"));
   new_client_is_served(d);
   const json s = ctl_json(d, "stats");
   CHECK(counter(s, "windows_failed") == 0);
