@@ -91,18 +91,27 @@ class MarkingPolicy {
 };
 
 // The policy in force. Workers load it once per window; a reload stores a
-// new one. std::atomic<std::shared_ptr> keeps the old policy alive for any
-// window still using it.
+// new one. The shared_ptr keeps the old policy alive for any window still
+// using it. A mutex, not std::atomic<std::shared_ptr>: libstdc++ 12's
+// version unlocks its internal lock bit with a relaxed store after a load,
+// which ThreadSanitizer rightly reports as a race with the next store; an
+// uncontended lock per window costs nothing measurable.
 class PolicyHolder {
  public:
   explicit PolicyHolder(std::shared_ptr<const MarkingPolicy> p) : current_(std::move(p)) {}
-  [[nodiscard]] std::shared_ptr<const MarkingPolicy> load() const noexcept {
-    return current_.load(std::memory_order_acquire);
+  [[nodiscard]] std::shared_ptr<const MarkingPolicy> load() const {
+    std::lock_guard lock(mutex_);
+    return current_;
   }
-  void store(std::shared_ptr<const MarkingPolicy> p) noexcept { current_.store(std::move(p), std::memory_order_release); }
+  void store(std::shared_ptr<const MarkingPolicy> p) {
+    std::lock_guard lock(mutex_);
+    current_.swap(p);
+    // The old policy (now in p) is released after the unlock.
+  }
 
  private:
-  std::atomic<std::shared_ptr<const MarkingPolicy>> current_;
+  mutable std::mutex mutex_;
+  std::shared_ptr<const MarkingPolicy> current_;
 };
 
 }  // namespace preroll::daemon

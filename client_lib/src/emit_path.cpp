@@ -30,7 +30,16 @@ struct LaneReleaser {
     Runtime* rt = Runtime::peek();
     // After fork() the child's copy of this object names the parent's lane:
     // the epoch tells, and the lane is left alone.
-    if (writer != nullptr && rt != nullptr && rt->epoch() == epoch) writer->release();
+    if (writer != nullptr && rt != nullptr && rt->epoch() == epoch) {
+      t_claiming = true;  // a signal handler's emit meanwhile claims no lane (counted as no_lane)
+      writer->release();  // busy_ stays set: a handler's emit until here counts as nested
+      t_lane = nullptr;   // unhooked before the lane can change hands
+      std::atomic_signal_fence(std::memory_order_seq_cst);
+      writer->retire();
+      // Emits after this (exit()'s static destructors on the main thread)
+      // claim a fresh lane, as before the first event.
+      t_claiming = false;
+    }
     writer = nullptr;
     t_lane = nullptr;
   }

@@ -210,10 +210,19 @@ void LaneWriter::release() noexcept {
     ring_hdr_ = nullptr;
     data_ = nullptr;
   }
+}
+
+void LaneWriter::retire() noexcept {
+  // Read before the store: once the lane is RETIRED the daemon may free it
+  // and another thread's claim may rewrite this object (start()); a write
+  // here after the store would race with that (ThreadSanitizer found the
+  // `busy_ = 0` that used to follow it).
+  shm::LaneControl* const ctl = lane_ctl_;
+  DaemonLink* const link = link_;
+  const std::uint32_t lane = lane_;
   // Edge ACTIVE -> RETIRED [client]: release publishes the last submit.
-  lane_ctl_->state.store(static_cast<std::uint32_t>(shm::LaneState::retired), std::memory_order_release);
-  if (link_ != nullptr) link_->doorbell(lane_);
-  busy_ = 0;
+  ctl->state.store(static_cast<std::uint32_t>(shm::LaneState::retired), std::memory_order_release);
+  if (link != nullptr) link->doorbell(lane);
 }
 
 void LaneWriter::count_nested_drop() noexcept { bump(lane_ctl_->events_dropped_nested, 1); }

@@ -70,8 +70,13 @@ class LaneWriter {
 
   // Cold: hands the active ring over now if it holds events (flush).
   void flush() noexcept;
-  // Cold: hands the last ring over and retires the lane (thread exit).
+  // Cold, thread exit, in this order: release() hands the last ring over
+  // (busy_ stays set: a signal handler's emit is dropped and counted); the
+  // caller then unhooks the writer from the thread; retire() gives the lane
+  // back. After retire() the lane may be claimed by another thread at once,
+  // which re-initialises this object: retire() is the last touch.
   void release() noexcept;
+  void retire() noexcept;
 
   [[nodiscard]] std::uint32_t lane() const noexcept { return lane_; }
 
