@@ -14,6 +14,8 @@ packages=(
   libxxhash-dev
   libzstd-dev
   libsystemd-dev
+  # scripts/coverage.sh (the coverage report of the checked ASan build).
+  gcovr
   # examples/python (the ctypes binding), run by the integration tests.
   python3
   # systemd-analyze, for the test that verifies the unit files in systemd/.
