@@ -60,10 +60,11 @@ c++ -O2 -std=c++20 -I"$BENCH_REPO/client_lib/include" -I"$BENCH_REPO/shm_protoco
 work=$out_dir  # everything is kept there: samples, client reports, files
 daemon_pid="" sampler_pid="" client_pids=()
 cleanup() {
-  local p
+  local rc=$? p
   for p in "${client_pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
-  [ -n "$sampler_pid" ] && kill "$sampler_pid" 2>/dev/null || true
-  [ -n "$daemon_pid" ] && bench_stop_pid "$daemon_pid" prerolld
+  if [ -n "$sampler_pid" ]; then kill "$sampler_pid" 2>/dev/null || true; fi
+  if [ -n "$daemon_pid" ]; then bench_stop_pid "$daemon_pid" prerolld; fi
+  exit "$rc"  # the script's status, not this function's last test
 }
 trap cleanup EXIT INT TERM
 
