@@ -336,99 +336,93 @@ void end_checks(DaemonFixture& d, GoodClient& good, const Tally& tally) {
 
 }  // namespace
 
-TEST_CASE("hostile client: random garbage over its segment header, lane table and queues (20 seeds each)") {
+// The stage of every attack test: a daemon, a steady client beside it, the
+// daemon's descriptors once settled, and the tally of what the attacks got.
+// finish() runs the checks every attack test ends with.
+struct Arena {
   DaemonFixture d;
-  d.client_env = {"HOSTILE_LINGER_S=40"};
-  GoodClient good(d);
+  GoodClient good{lingering(d)};
   const pid_t daemon = daemon_pid(d);
-  const auto fds = settled_fds(daemon);
+  const std::vector<std::string> fds = settled_fds(daemon);
   Tally tally;
+
+  void finish() {
+    nothing_leaked(daemon, fds);
+    end_checks(d, good, tally);
+  }
+
+ private:
+  // Hostile clients stay alive after their attack: the daemon must detach them by itself.
+  static DaemonFixture& lingering(DaemonFixture& fixture) {
+    fixture.client_env = {"HOSTILE_LINGER_S=40"};
+    return fixture;
+  }
+};
+
+TEST_CASE("hostile client: random garbage over its segment header, lane table and queues (20 seeds each)") {
+  Arena a;
   for (const char* attack : {"header-garbage", "lane-garbage", "queue-garbage"})
-    for (std::uint64_t seed = 1; seed <= 20; ++seed) run_attack(d, 1, attack, seed, "faulty", {}, tally);
-  CHECK(tally.by_category["faulty"] == 60);
-  nothing_leaked(daemon, fds);
-  end_checks(d, good, tally);
+    for (std::uint64_t seed = 1; seed <= 20; ++seed) run_attack(a.d, 1, attack, seed, "faulty", {}, a.tally);
+  CHECK(a.tally.by_category["faulty"] == 60);
+  a.finish();
 }
 
 TEST_CASE("hostile client: random garbage over ring headers, ring bytes and its active ring (20 seeds each)") {
-  DaemonFixture d;
-  d.client_env = {"HOSTILE_LINGER_S=40"};
-  GoodClient good(d);
-  const pid_t daemon = daemon_pid(d);
-  const auto fds = settled_fds(daemon);
-  Tally tally;
+  Arena a;
   for (std::uint64_t seed = 1; seed <= 20; ++seed) {
-    run_attack(d, 1, "ring-header-garbage", seed, std::nullopt, {"impossible start/wrap/committed"}, tally);
-    run_attack(d, 1, "ring-garbage", seed, std::nullopt, {}, tally);
-    run_attack(d, 1, "active-ring-garbage", seed, "served", {}, tally);
+    run_attack(a.d, 1, "ring-header-garbage", seed, std::nullopt, {"impossible start/wrap/committed"}, a.tally);
+    run_attack(a.d, 1, "ring-garbage", seed, std::nullopt, {}, a.tally);
+    run_attack(a.d, 1, "active-ring-garbage", seed, "served", {}, a.tally);
   }
   // Random bytes almost never parse: most runs must have been corrupt rings.
-  CHECK(tally.by_category["corrupt"] >= 30);
-  nothing_leaked(daemon, fds);
-  end_checks(d, good, tally);
+  CHECK(a.tally.by_category["corrupt"] >= 30);
+  a.finish();
 }
 
 TEST_CASE("hostile client: lengths and ring indices out of range, a ring submitted twice, queue positions moved") {
-  DaemonFixture d;
-  d.client_env = {"HOSTILE_LINGER_S=40"};
-  GoodClient good(d);
-  const pid_t daemon = daemon_pid(d);
-  const auto fds = settled_fds(daemon);
-  Tally tally;
+  Arena a;
   // Every variant of a length the ring cannot hold (seed % 8), twice each:
   // the ring is counted corrupt and skipped, the client goes on.
-  for (std::uint64_t seed = 0; seed < 16; ++seed) run_attack(d, 1, "length-out-of-range", seed, "corrupt", {}, tally);
+  for (std::uint64_t seed = 0; seed < 16; ++seed) run_attack(a.d, 1, "length-out-of-range", seed, "corrupt", {}, a.tally);
   for (std::uint64_t seed = 0; seed < 10; ++seed)
-    run_attack(d, 1, "index-out-of-range", seed, "faulty", {"out of range"}, tally);
-  run_attack(d, 1, "double-submit", 0, "faulty", {"submitted twice (the daemon holds it)"}, tally);
-  run_attack(d, 1, "double-submit-marked", 0, "faulty", {"submitted while still in the free queue"}, tally);
-  run_attack(d, 1, "resubmit-free-ring", 0, "faulty", {"submitted while still in the free queue"}, tally);
-  run_attack(d, 1, "free-head-backwards", 0, "faulty", {"submitted while still in the free queue"}, tally);
-  run_attack(d, 1, "free-head-ahead", 0, "faulty", {"free queue positions are impossible"}, tally);
+    run_attack(a.d, 1, "index-out-of-range", seed, "faulty", {"out of range"}, a.tally);
+  run_attack(a.d, 1, "double-submit", 0, "faulty", {"submitted twice (the daemon holds it)"}, a.tally);
+  run_attack(a.d, 1, "double-submit-marked", 0, "faulty", {"submitted while still in the free queue"}, a.tally);
+  run_attack(a.d, 1, "resubmit-free-ring", 0, "faulty", {"submitted while still in the free queue"}, a.tally);
+  run_attack(a.d, 1, "free-head-backwards", 0, "faulty", {"submitted while still in the free queue"}, a.tally);
+  run_attack(a.d, 1, "free-head-ahead", 0, "faulty", {"free queue positions are impossible"}, a.tally);
   for (std::uint64_t seed = 0; seed < 3; ++seed)
-    run_attack(d, 1, "submit-tail-backwards", seed, "faulty", {"submit queue positions are impossible"}, tally);
-  nothing_leaked(daemon, fds);
-  end_checks(d, good, tally);
+    run_attack(a.d, 1, "submit-tail-backwards", seed, "faulty", {"submit queue positions are impossible"}, a.tally);
+  a.finish();
 }
 
 TEST_CASE("hostile client: malformed registration messages, descriptors on doorbells and a doorbell flood") {
-  DaemonFixture d;
-  d.client_env = {"HOSTILE_LINGER_S=40"};
-  GoodClient good(d);
-  const pid_t daemon = daemon_pid(d);
-  const auto fds = settled_fds(daemon);
-  Tally tally;
-  run_attack(d, 1, "bad-magic", 0, "protocol", {"bad magic"}, tally);
-  run_attack(d, 1, "bad-size", 0, "protocol", {"size field"}, tally);
-  run_attack(d, 1, "short-message", 0, "protocol", {"too short"}, tally);
-  run_attack(d, 1, "oversized-message", 0, "protocol", {"oversized message"}, tally);
-  run_attack(d, 1, "unknown-type", 0, "protocol", {"unknown message type 77"}, tally);
-  run_attack(d, 1, "doorbell-with-fds", 0, "protocol", {"DOORBELL must not carry descriptors"}, tally);
-  run_attack(d, 1, "doorbell-many-fds", 0, "protocol", {"too many descriptors"}, tally);
-  run_attack(d, 1, "goodbye-with-fd", 0, "protocol", {"GOODBYE must not carry descriptors"}, tally);
-  run_attack(d, 1, "hello-twice", 0, "rejected", {"second HELLO"}, tally);
-  run_attack(d, 1, "empty-message", 0, "closed", {}, tally);
+  Arena a;
+  run_attack(a.d, 1, "bad-magic", 0, "protocol", {"bad magic"}, a.tally);
+  run_attack(a.d, 1, "bad-size", 0, "protocol", {"size field"}, a.tally);
+  run_attack(a.d, 1, "short-message", 0, "protocol", {"too short"}, a.tally);
+  run_attack(a.d, 1, "oversized-message", 0, "protocol", {"oversized message"}, a.tally);
+  run_attack(a.d, 1, "unknown-type", 0, "protocol", {"unknown message type 77"}, a.tally);
+  run_attack(a.d, 1, "doorbell-with-fds", 0, "protocol", {"DOORBELL must not carry descriptors"}, a.tally);
+  run_attack(a.d, 1, "doorbell-many-fds", 0, "protocol", {"too many descriptors"}, a.tally);
+  run_attack(a.d, 1, "goodbye-with-fd", 0, "protocol", {"GOODBYE must not carry descriptors"}, a.tally);
+  run_attack(a.d, 1, "hello-twice", 0, "rejected", {"second HELLO"}, a.tally);
+  run_attack(a.d, 1, "empty-message", 0, "closed", {}, a.tally);
   // The io thread reads every doorbell; the control socket still answers
   // promptly while the flood goes on.
-  run_attack(d, 1, "doorbell-flood", 0, "served", {}, tally, [&](Process& client) {
+  run_attack(a.d, 1, "doorbell-flood", 0, "served", {}, a.tally, [&](Process& client) {
     REQUIRE(wait_for([&] { return !phase(client.out(), "flooding").is_null() || !client.running(); }, 30s));
     const auto t0 = std::chrono::steady_clock::now();
-    const json s = ctl_json(d, "stats");
+    const json s = ctl_json(a.d, "stats");
     const auto took = std::chrono::steady_clock::now() - t0;
     CHECK(took < 5s);
     CHECK(counter(s, "clients_current") == 2);
   });
-  nothing_leaked(daemon, fds);
-  end_checks(d, good, tally);
+  a.finish();
 }
 
 TEST_CASE("hostile client: unsealed, shrinkable, oversized or wrong-kind descriptors are refused at HELLO") {
-  DaemonFixture d;
-  d.client_env = {"HOSTILE_LINGER_S=40"};
-  GoodClient good(d);
-  const pid_t daemon = daemon_pid(d);
-  const auto fds = settled_fds(daemon);
-  Tally tally;
+  Arena a;
   const std::vector<std::pair<std::string, std::vector<std::string>>> fixed = {
       {"unsealed-memfd", {"not sealed against shrink and grow"}},
       {"grow-sealed-only", {"not sealed against shrink and grow"}},
@@ -443,13 +437,12 @@ TEST_CASE("hostile client: unsealed, shrinkable, oversized or wrong-kind descrip
       {"oversized-segment", {"exceeds the limit"}},
       {"size-mismatch", {"HELLO says"}},
   };
-  for (const auto& [attack, reason] : fixed) run_attack(d, 1, attack, 0, "rejected", reason, tally);
-  for (std::uint64_t seed = 0; seed < 24; ++seed) run_attack(d, 1, "bad-header", seed, "rejected", {}, tally);
-  run_attack(d, 1, "hello-no-fd", 0, "protocol", {"exactly one descriptor, got 0"}, tally);
-  run_attack(d, 1, "hello-two-fds", 0, "protocol", {"exactly one descriptor, got 2"}, tally);
-  CHECK(tally.live_runs == 0);
-  nothing_leaked(daemon, fds);
-  end_checks(d, good, tally);
+  for (const auto& [attack, reason] : fixed) run_attack(a.d, 1, attack, 0, "rejected", reason, a.tally);
+  for (std::uint64_t seed = 0; seed < 24; ++seed) run_attack(a.d, 1, "bad-header", seed, "rejected", {}, a.tally);
+  run_attack(a.d, 1, "hello-no-fd", 0, "protocol", {"exactly one descriptor, got 0"}, a.tally);
+  run_attack(a.d, 1, "hello-two-fds", 0, "protocol", {"exactly one descriptor, got 2"}, a.tally);
+  CHECK(a.tally.live_runs == 0);
+  a.finish();
 }
 
 TEST_CASE("hostile client: a client's segment cannot be opened by another user") {
