@@ -9,6 +9,7 @@
 #include <array>
 #include <cerrno>
 #include <cstddef>
+#include <cstdio>
 #include <cstring>
 
 #include "preroll/shm/abi.hpp"
@@ -83,6 +84,8 @@ bool DaemonLink::connect_locked() noexcept {
   std::array<std::byte, shm::wire::kHelloSize> hello;
   shm::wire::encode_hello(hello, {shm::kAbiVersion, static_cast<std::uint32_t>(::getpid()), segment_size_});
   if (!send_message(fd, hello.data(), hello.size(), segment_fd_)) {
+    // A daemon at a limit may have refused and closed before our HELLO.
+    if (errno != EAGAIN && errno != EWOULDBLOCK) take_refusal_locked(fd);
     ::close(fd);
     return false;
   }
@@ -94,6 +97,38 @@ bool DaemonLink::connect_locked() noexcept {
 void DaemonLink::drop_connection_locked() noexcept {
   const int fd = fd_.exchange(-1, std::memory_order_relaxed);
   if (fd >= 0) ::close(fd);
+}
+
+std::optional<shm::wire::Refused> DaemonLink::take_refusal_locked(int fd) noexcept {
+  // The daemon queues REFUSED before it closes, so it is here by the time a
+  // send fails. A first recv may report ECONNRESET instead (the daemon closed
+  // with our HELLO unread); the message follows it.
+  std::optional<shm::wire::Refused> refused;
+  for (int attempt = 0; attempt < 3 && !refused; ++attempt) {
+    std::array<std::byte, 2 * shm::wire::kRefusedSize> buf;
+    const ssize_t n = ::recv(fd, buf.data(), buf.size(), MSG_DONTWAIT);
+    if (n < 0 && (errno == EINTR || errno == ECONNRESET)) continue;
+    if (n <= 0) return std::nullopt;
+    refused = shm::wire::parse_refused({buf.data(), static_cast<std::size_t>(n)});
+  }
+  if (!refused) return std::nullopt;
+  const std::uint32_t bit = refused->reason < 32 ? 1u << refused->reason : 1u;
+  if ((refusals_logged_ & bit) == 0) {
+    refusals_logged_ |= bit;
+    std::array<char, 160> why;
+    shm::wire::describe(*refused, why);
+    std::fprintf(stderr, "preroll: prerolld refused this process: %s; capture goes on, the library retries later\n",
+                 why.data());
+  }
+  return refused;
+}
+
+void DaemonLink::uncount_refusal_locked(int fd) noexcept {
+  const auto refused = take_refusal_locked(fd);
+  // A faulty segment was taken and served until found corrupt; every other
+  // refusal turned the HELLO away.
+  if (refused && refused->reason != static_cast<std::uint32_t>(shm::wire::RefuseReason::faulty))
+    connects_.fetch_sub(1, std::memory_order_relaxed);
 }
 
 bool DaemonLink::reconnect_due_locked() noexcept {
@@ -110,7 +145,8 @@ void DaemonLink::doorbell(std::uint32_t lane) noexcept {
     shm::wire::encode_doorbell(msg, {lane});
     if (!send_message(fd, msg.data(), msg.size(), -1) && errno != EAGAIN && errno != EWOULDBLOCK) {
       // EAGAIN: the daemon is behind on reading; it polls anyway. Anything
-      // else (EPIPE, ECONNRESET): the daemon is gone.
+      // else (EPIPE, ECONNRESET): the daemon is gone, or closed on us.
+      uncount_refusal_locked(fd);
       drop_connection_locked();
     }
   }
@@ -145,7 +181,10 @@ void DaemonLink::goodbye() noexcept {
     // report this clean exit as a crash. Bounded to ~0.5 s.
     for (int attempt = 0; attempt < 5; ++attempt) {
       if (send_message(fd, msg.data(), msg.size(), -1)) break;
-      if (errno != EAGAIN && errno != EWOULDBLOCK) break;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) {
+        uncount_refusal_locked(fd);
+        break;
+      }
       pollfd p{fd, POLLOUT, 0};
       ::poll(&p, 1, 100);
     }

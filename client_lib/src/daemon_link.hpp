@@ -6,12 +6,19 @@
 // daemon also polls every lane periodically, so a skipped doorbell delays a
 // window by at most one poll interval, it never loses it). A lost daemon is
 // noticed by a failing send; reconnection is tried from the swap path at most
-// once a second, and re-sends the segment.
+// once a second, and re-sends the segment. A daemon that refuses the
+// connection (a limit, a corrupt segment) says why in a REFUSED message
+// before it closes; the failing send that notices the close reads it, logs it
+// once per reason on stderr, and the refusal is then handled like a daemon
+// that went away.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
+#include <optional>
 #include <string>
+
+#include "preroll/shm/wire.hpp"
 
 namespace preroll::client {
 
@@ -42,6 +49,11 @@ class DaemonLink {
   bool connect_locked() noexcept;
   void drop_connection_locked() noexcept;
   bool reconnect_due_locked() noexcept;
+  // After a send on `fd` failed for good: reads the daemon's REFUSED, if it
+  // sent one, and says it on stderr (once per reason).
+  std::optional<shm::wire::Refused> take_refusal_locked(int fd) noexcept;
+  // The same after a doorbell or goodbye: a refused HELLO is taken back from connects_.
+  void uncount_refusal_locked(int fd) noexcept;
 
   std::string path_;
   int segment_fd_;
@@ -50,7 +62,8 @@ class DaemonLink {
   std::atomic<int> fd_{-1};          // read relaxed as a hint by connected()
   std::uint64_t last_attempt_ns_ = 0;  // guarded by busy_
   std::atomic<std::uint64_t> last_doorbell_ns_{0};  // relaxed: a rate-limit hint
-  std::atomic<std::uint32_t> connects_{0};          // successful HELLOs; relaxed: a statistic
+  std::atomic<std::uint32_t> connects_{0};          // HELLOs sent and not refused; relaxed: a statistic
+  std::uint32_t refusals_logged_ = 0;  // bit per RefuseReason already on stderr; guarded by busy_
   bool closed_ = false;                // goodbye sent; guarded by busy_
 };
 

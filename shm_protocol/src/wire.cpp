@@ -1,5 +1,6 @@
 #include "preroll/shm/wire.hpp"
 
+#include <cstdio>
 #include <cstring>
 
 namespace preroll::shm::wire {
@@ -54,8 +55,44 @@ Message parse(std::span<const std::byte> bytes, int fds_received) {
       if (size != kGoodbyeSize) return ParseError{"GOODBYE must be " + std::to_string(kGoodbyeSize) + " bytes"};
       if (fds_received != 0) return ParseError{"GOODBYE must not carry descriptors"};
       return Goodbye{};
+    case Type::refused:
+      return ParseError{"REFUSED is the daemon's message, not a client's"};
   }
   return ParseError{"unknown message type " + std::to_string(type)};
+}
+
+std::optional<Refused> parse_refused(std::span<const std::byte> bytes) noexcept {
+  if (bytes.size() != kRefusedSize || load<std::uint32_t>(bytes, 0) != kWireMagic ||
+      load<std::uint16_t>(bytes, 4) != static_cast<std::uint16_t>(Type::refused) ||
+      load<std::uint16_t>(bytes, 6) != kRefusedSize)
+    return std::nullopt;
+  return Refused{load<std::uint32_t>(bytes, 8), load<std::uint32_t>(bytes, 12)};
+}
+
+void describe(const Refused& r, std::span<char> out) noexcept {
+  if (out.empty()) return;
+  const unsigned d = r.detail;
+  switch (static_cast<RefuseReason>(r.reason)) {
+    case RefuseReason::max_clients:
+      std::snprintf(out.data(), out.size(), "too many client connections (--max-clients %u)", d);
+      return;
+    case RefuseReason::max_clients_per_user:
+      std::snprintf(out.data(), out.size(), "too many client connections of this user (--max-clients-per-user %u)", d);
+      return;
+    case RefuseReason::hello_timeout:
+      std::snprintf(out.data(), out.size(), "no valid HELLO within %u s (--hello-timeout)", d);
+      return;
+    case RefuseReason::segment_rejected:
+      std::snprintf(out.data(), out.size(), "segment refused (the daemon's log says why)");
+      return;
+    case RefuseReason::faulty:
+      std::snprintf(out.data(), out.size(), "segment found corrupt; detached, refused for %u s", d);
+      return;
+    case RefuseReason::quarantined:
+      std::snprintf(out.data(), out.size(), "segment found corrupt recently; refused for another %u s", d);
+      return;
+  }
+  std::snprintf(out.data(), out.size(), "refused (reason %u)", static_cast<unsigned>(r.reason));
 }
 
 void encode_hello(std::span<std::byte, kHelloSize> out, const Hello& h) noexcept {
@@ -72,6 +109,12 @@ void encode_doorbell(std::span<std::byte, kDoorbellSize> out, const Doorbell& d)
 
 void encode_goodbye(std::span<std::byte, kGoodbyeSize> out) noexcept {
   encode_common(out.data(), Type::goodbye, kGoodbyeSize);
+}
+
+void encode_refused(std::span<std::byte, kRefusedSize> out, const Refused& r) noexcept {
+  encode_common(out.data(), Type::refused, kRefusedSize);
+  store<std::uint32_t>(out.data(), 8, r.reason);
+  store<std::uint32_t>(out.data(), 12, r.detail);
 }
 
 }  // namespace preroll::shm::wire

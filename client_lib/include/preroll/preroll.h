@@ -95,7 +95,7 @@ typedef struct preroll_counters {
   uint64_t swaps_without_spare;
   uint32_t lanes_in_use;
   uint32_t daemon_connected;     /* 1 when the last doorbell/hello went through */
-  uint32_t daemon_connects;      /* segments handed to a daemon (1 + reconnections) */
+  uint32_t daemon_connects;      /* segments handed to a daemon (1 + reconnections), refused ones not counted */
 } preroll_counters;
 
 /* Fills *out; returns 0, or -1 if capture never started in this process. */

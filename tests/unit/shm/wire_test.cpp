@@ -51,3 +51,39 @@ TEST_CASE("descriptors on a doorbell, bad magic, short, size mismatch and unknow
   REQUIRE(std::holds_alternative<ParseError>(m));
   CHECK(std::get<ParseError>(m).what.find("77") != std::string::npos);
 }
+
+TEST_CASE("the daemon's REFUSED round trips, is never a client's message, and nothing else parses as one") {
+  std::array<std::byte, kRefusedSize> r;
+  encode_refused(r, {static_cast<std::uint32_t>(RefuseReason::max_clients_per_user), 3});
+  const auto got = parse_refused(r);
+  REQUIRE(got.has_value());
+  CHECK(got->reason == static_cast<std::uint32_t>(RefuseReason::max_clients_per_user));
+  CHECK(got->detail == 3);
+  // A client sending it is a protocol error, like any message of the wrong direction.
+  CHECK(std::holds_alternative<ParseError>(parse(r, 0)));
+
+  std::array<std::byte, kDoorbellSize> d;
+  encode_doorbell(d, {0});
+  CHECK_FALSE(parse_refused(d).has_value());  // same size, other type
+  CHECK_FALSE(parse_refused(std::span<const std::byte>(r.data(), 8)).has_value());
+  auto bad = r;
+  bad[0] = std::byte{0};
+  CHECK_FALSE(parse_refused(bad).has_value());
+}
+
+TEST_CASE("a refusal reads as a sentence naming the limit, cut to fit, and an unknown reason still reads") {
+  std::array<char, 128> text;
+  describe({static_cast<std::uint32_t>(RefuseReason::max_clients_per_user), 3}, text);
+  CHECK(std::string(text.data()) == "too many client connections of this user (--max-clients-per-user 3)");
+  describe({static_cast<std::uint32_t>(RefuseReason::max_clients), 4096}, text);
+  CHECK(std::string(text.data()) == "too many client connections (--max-clients 4096)");
+  describe({static_cast<std::uint32_t>(RefuseReason::hello_timeout), 5}, text);
+  CHECK(std::string(text.data()) == "no valid HELLO within 5 s (--hello-timeout)");
+  describe({static_cast<std::uint32_t>(RefuseReason::quarantined), 7}, text);
+  CHECK(std::string(text.data()).find("7 s") != std::string::npos);
+  describe({99, 0}, text);
+  CHECK(std::string(text.data()) == "refused (reason 99)");
+  std::array<char, 8> small;
+  describe({static_cast<std::uint32_t>(RefuseReason::max_clients), 1}, small);
+  CHECK(std::string(small.data()) == "too man");
+}
