@@ -6,6 +6,7 @@
 #include <array>
 #include <boost/asio/post.hpp>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <spdlog/spdlog.h>
 #include <vector>
@@ -20,7 +21,8 @@ namespace {
 constexpr int kMaxFdsPerMessage = 4;  // more is a protocol error; all are closed
 }
 
-ClientConnection::ClientConnection(Socket socket, ConnectionContext& ctx) : socket_(std::move(socket)), ctx_(ctx) {}
+ClientConnection::ClientConnection(Socket socket, ConnectionContext& ctx)
+    : socket_(std::move(socket)), ctx_(ctx), hello_deadline_(socket_.get_executor()) {}
 
 void ClientConnection::start() {
   // Identity comes from the kernel, never from the client's bytes.
@@ -32,7 +34,78 @@ void ClientConnection::start() {
   }
   boost::system::error_code ec;
   socket_.native_non_blocking(true, ec);
+  if (const auto refused = admission()) {
+    // Before reading anything: a refused connection costs no descriptor it
+    // might have carried and no mapping.
+    send_refused(*refused);
+    end(atf::KeepReason::client_crash, "refused");
+    return;
+  }
+  admitted_ = true;
+  ctx_.stats.registration_connections.store(ctx_.limits.total(), std::memory_order_relaxed);
+  arm_hello_deadline();
   wait_readable();
+}
+
+std::optional<shm::wire::Refused> ClientConnection::admission() {
+  using shm::wire::RefuseReason;
+  const auto now = FaultQuarantine::Clock::now();
+  std::uint64_t held = 0;
+  const auto left = ctx_.quarantine.remaining(peer_pid_, now, process_start_ticks);
+  if (left > FaultQuarantine::Clock::duration::zero()) {
+    DaemonStats::add(ctx_.stats.refused_quarantined);
+    const auto seconds = static_cast<std::uint32_t>(std::chrono::ceil<std::chrono::seconds>(left).count());
+    if (ctx_.quarantine_log.admit(held))
+      spdlog::warn("pid {} uid {}: connection refused: its segment was found corrupt; refused for another {} s{}",
+                   peer_pid_, peer_uid_, seconds, LogThrottle::note(held));
+    return shm::wire::Refused{static_cast<std::uint32_t>(RefuseReason::quarantined), seconds};
+  }
+  const DaemonConfig& cfg = ctx_.config;
+  switch (ctx_.limits.admit(peer_uid_, cfg.max_clients, cfg.max_clients_per_user)) {
+    case ConnectionLimits::Verdict::admitted:
+      return std::nullopt;
+    case ConnectionLimits::Verdict::max_clients:
+      DaemonStats::add(ctx_.stats.refused_max_clients);
+      if (ctx_.refused_log.admit(held))
+        spdlog::warn("pid {} uid {}: connection refused: {} client connections open (--max-clients {}){}", peer_pid_,
+                     peer_uid_, ctx_.limits.total(), cfg.max_clients, LogThrottle::note(held));
+      return shm::wire::Refused{static_cast<std::uint32_t>(RefuseReason::max_clients), cfg.max_clients};
+    case ConnectionLimits::Verdict::per_user:
+      DaemonStats::add(ctx_.stats.refused_per_user);
+      if (ctx_.refused_log.admit(held))
+        spdlog::warn("pid {} uid {}: connection refused: uid {} has {} client connections open "
+                     "(--max-clients-per-user {}){}",
+                     peer_pid_, peer_uid_, peer_uid_, ctx_.limits.of(peer_uid_), cfg.max_clients_per_user,
+                     LogThrottle::note(held));
+      return shm::wire::Refused{static_cast<std::uint32_t>(RefuseReason::max_clients_per_user),
+                                cfg.max_clients_per_user};
+  }
+  return std::nullopt;
+}
+
+void ClientConnection::arm_hello_deadline() {
+  // A connection that never sends HELLO holds a descriptor and a place in
+  // the limits: it gets --hello-timeout seconds, then the door.
+  hello_deadline_.expires_after(std::chrono::seconds(ctx_.config.hello_timeout_s));
+  hello_deadline_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+    if (ec || self->ended_ || self->session_) return;
+    ConnectionContext& ctx = self->ctx_;
+    DaemonStats::add(ctx.stats.hello_timeouts);
+    std::uint64_t held = 0;
+    if (ctx.hello_timeout_log.admit(held))
+      spdlog::warn("pid {} uid {}: no valid HELLO within {} s (--hello-timeout); connection closed{}", self->peer_pid_,
+                   self->peer_uid_, ctx.config.hello_timeout_s, LogThrottle::note(held));
+    self->send_refused({static_cast<std::uint32_t>(shm::wire::RefuseReason::hello_timeout), ctx.config.hello_timeout_s});
+    self->end(atf::KeepReason::client_crash, "no HELLO in time");
+  });
+}
+
+void ClientConnection::send_refused(const shm::wire::Refused& r) {
+  std::array<std::byte, shm::wire::kRefusedSize> msg;
+  shm::wire::encode_refused(msg, r);
+  // Best effort: a peer that does not read its socket does not learn why.
+  if (::send(socket_.native_handle(), msg.data(), msg.size(), MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
+  }
 }
 
 void ClientConnection::wait_readable() {
@@ -118,6 +191,7 @@ void ClientConnection::attach(const shm::wire::Hello& hello, int fd) {
   auto reject = [&](const std::string& why) {
     DaemonStats::add(ctx_.stats.clients_rejected);
     spdlog::warn("pid {} uid {}: segment refused: {}", peer_pid_, peer_uid_, why);
+    send_refused({static_cast<std::uint32_t>(shm::wire::RefuseReason::segment_rejected), 0});
     end(atf::KeepReason::client_crash, "rejected");
   };
   if (session_) return reject("second HELLO on one connection");
@@ -152,6 +226,7 @@ void ClientConnection::attach(const shm::wire::Hello& hello, int fd) {
   const auto policy = ctx_.policy.load();
   session_ = std::make_shared<ClientSession>(ctx_.next_session_id++, who, std::move(mapping), std::move(header),
                                              ctx_.store, policy->to_json());
+  hello_deadline_.cancel();
   DaemonStats::add(ctx_.stats.clients_attached_total);
   DaemonStats::add(ctx_.stats.clients_current);
   // Rings filled before the daemon existed are pre-roll: drain them now.
@@ -171,10 +246,16 @@ void ClientConnection::poll() {
 void ClientConnection::detach_faulty() {
   if (ended_) return;
   // The worker has reported why and closed the client's file; the client
-  // learns it is detached by the connection closing. (The client library
-  // reconnects a second later with the same segment, which is then checked
-  // afresh as a new attachment.)
-  spdlog::warn("pid {}: faulty client detached; connection closed", peer_pid_);
+  // learns it is detached by REFUSED and the connection closing. The client
+  // library reconnects with the same segment, which would be found corrupt
+  // again: the process is refused for a while (FaultQuarantine), so a loop
+  // of reconnects costs neither mappings nor log lines.
+  const auto cooldown = ctx_.quarantine.record(peer_pid_, process_start_ticks(peer_pid_),
+                                               FaultQuarantine::Clock::now());
+  const auto seconds = static_cast<std::uint32_t>(std::chrono::ceil<std::chrono::seconds>(cooldown).count());
+  spdlog::warn("pid {}: faulty client detached; connection closed; its new connections are refused for {} s",
+               peer_pid_, seconds);
+  send_refused({static_cast<std::uint32_t>(shm::wire::RefuseReason::faulty), seconds});
   end(atf::KeepReason::client_crash, "faulty segment");
 }
 
@@ -183,8 +264,14 @@ void ClientConnection::shutdown() { end(atf::KeepReason::daemon_shutdown, "daemo
 void ClientConnection::end(atf::KeepReason reason, const char* why) {
   if (ended_) return;
   ended_ = true;
+  hello_deadline_.cancel();
   boost::system::error_code ec;
   socket_.close(ec);
+  if (admitted_) {
+    admitted_ = false;
+    ctx_.limits.release(peer_uid_);
+    ctx_.stats.registration_connections.store(ctx_.limits.total(), std::memory_order_relaxed);
+  }
   if (session_) {
     spdlog::debug("pid {}: connection ended: {}", peer_pid_, why);
     ctx_.worker.request_finalize(session_, reason);

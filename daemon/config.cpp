@@ -97,6 +97,14 @@ po::options_description file_options() {
         "scan every client's lanes this often even without doorbells (1-10000)")
     ("max-segment-size", unsigned_value<std::uint64_t>(1ull << 30),
         "refuse client segments larger than this many bytes")
+    ("hello-timeout", unsigned_value<std::uint32_t>(5),
+        "seconds a new client connection has to send a valid HELLO before it is closed (1-3600)")
+    ("max-clients", unsigned_value<std::uint32_t>(4096),
+        "client connections served at once, attached or not; more are refused (1-1000000)")
+    ("max-clients-per-user", unsigned_value<std::uint32_t>(1024),
+        "client connections of one uid served at once, root's and the daemon's own included (1-1000000)")
+    ("max-control-connections", unsigned_value<std::uint32_t>(64),
+        "control socket (prerollctl) connections served at once; more get an error and are closed (1-65536)")
     ("compress", po::value<std::string>()->default_value("zstd"),
         "how event records are stored: zstd (each events record a zstd frame when that is smaller) or none")
     ("compress-level", po::value<int>()->default_value(1), "zstd level, 1 (fastest) to 19")
@@ -266,6 +274,10 @@ ParseOutcome parse_command_line(int argc, const char* const argv[], const std::s
   cfg.log_level = vm["log-level"].as<std::string>();
   cfg.poll_interval_ms = vm["poll-interval-ms"].as<Unsigned<std::uint32_t>>().value;
   cfg.max_segment_size = vm["max-segment-size"].as<Unsigned<std::uint64_t>>().value;
+  cfg.hello_timeout_s = vm["hello-timeout"].as<Unsigned<std::uint32_t>>().value;
+  cfg.max_clients = vm["max-clients"].as<Unsigned<std::uint32_t>>().value;
+  cfg.max_clients_per_user = vm["max-clients-per-user"].as<Unsigned<std::uint32_t>>().value;
+  cfg.max_control_connections = vm["max-control-connections"].as<Unsigned<std::uint32_t>>().value;
   cfg.policy.ignore_case = vm["ignore-case"].as<bool>();
   cfg.policy.strict_patterns = vm["strict-patterns"].as<bool>();
   cfg.check_only = vm.count("check-config") != 0;
@@ -319,6 +331,15 @@ ParseOutcome parse_command_line(int argc, const char* const argv[], const std::s
     problems.push_back("--log-level '" + cfg.log_level + "' is not one of trace|debug|info|warn|error|critical|off");
   if (cfg.poll_interval_ms < 1 || cfg.poll_interval_ms > 10000)
     problems.push_back("--poll-interval-ms " + std::to_string(cfg.poll_interval_ms) + " outside 1-10000");
+  if (cfg.hello_timeout_s < 1 || cfg.hello_timeout_s > 3600)
+    problems.push_back("--hello-timeout " + std::to_string(cfg.hello_timeout_s) + " outside 1-3600 seconds");
+  if (cfg.max_clients < 1 || cfg.max_clients > 1000000)
+    problems.push_back("--max-clients " + std::to_string(cfg.max_clients) + " outside 1-1000000");
+  if (cfg.max_clients_per_user < 1 || cfg.max_clients_per_user > 1000000)
+    problems.push_back("--max-clients-per-user " + std::to_string(cfg.max_clients_per_user) + " outside 1-1000000");
+  if (cfg.max_control_connections < 1 || cfg.max_control_connections > 65536)
+    problems.push_back("--max-control-connections " + std::to_string(cfg.max_control_connections) +
+                       " outside 1-65536");
   parse_storage_options(vm, cfg.storage, problems);
 
   if (!problems.empty()) {

@@ -44,6 +44,11 @@ struct DaemonConfig {
   std::string log_level = "info";
   std::uint32_t poll_interval_ms = 50;          // scan every lane even without doorbells
   std::uint64_t max_segment_size = 1ull << 30;  // refuse larger client segments
+  // What one local user can make the daemon hold (docs/reliability.md).
+  std::uint32_t hello_timeout_s = 5;            // a registration connection without a valid HELLO is closed
+  std::uint32_t max_clients = 4096;             // registration connections, attached or not
+  std::uint32_t max_clients_per_user = 1024;    // the same, per uid (root and the daemon's own uid too)
+  std::uint32_t max_control_connections = 64;   // control socket connections at once
   PolicyConfig policy;
   StorageConfig storage;              // compression, fsync, rotation, quota
   std::string config_file;            // the file that was read, empty if none

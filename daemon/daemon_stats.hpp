@@ -36,6 +36,16 @@ struct DaemonStats {
   std::atomic<std::uint64_t> clients_rejected{0};     // bad HELLO, bad segment
   std::atomic<std::uint64_t> clients_faulty{0};       // corrupt segment found later
   std::atomic<std::uint64_t> protocol_errors{0};
+  // What the limits turned away (docs/reliability.md, "What a local user
+  // cannot do"). Written by the io thread only.
+  std::atomic<std::uint64_t> registration_connections{0};  // gauge: open, attached or not
+  std::atomic<std::uint64_t> hello_timeouts{0};            // closed: no valid HELLO within --hello-timeout
+  std::atomic<std::uint64_t> refused_max_clients{0};       // refused at --max-clients
+  std::atomic<std::uint64_t> refused_per_user{0};          // refused at --max-clients-per-user
+  std::atomic<std::uint64_t> refused_quarantined{0};       // a process found faulty, back too soon
+  std::atomic<std::uint64_t> control_connections{0};       // gauge
+  std::atomic<std::uint64_t> control_refused{0};           // refused at --max-control-connections
+  std::atomic<std::uint64_t> accept_errors{0};             // accept(2) failed (EMFILE ...) on either socket
   std::atomic<std::uint64_t> windows_seen{0};
   std::atomic<std::uint64_t> windows_persisted{0};
   std::atomic<std::uint64_t> windows_discarded{0};

@@ -88,6 +88,27 @@ std::vector<Metric> collect_metrics(const DaemonStats& s, const MarkingPolicy& p
   m.push_back(one("protocol_errors_total", "protocol_errors", "counter", "Malformed registration-socket messages.",
                   ld(s.protocol_errors)));
 
+  // Limits: what the daemon refused to hold for anyone.
+  m.push_back(one("registration_connections", "registration_connections", "gauge",
+                  "Registration-socket connections open now, attached or not (--max-clients).",
+                  ld(s.registration_connections)));
+  m.push_back(Metric{"connections_refused_total", "connections_refused", "counter",
+                     "Registration connections refused at connect, by limit: max_clients, per_user "
+                     "(--max-clients-per-user), quarantined (the process's segment was found corrupt recently).",
+                     {Sample{{{"limit", "max_clients"}}, ld(s.refused_max_clients)},
+                      Sample{{{"limit", "per_user"}}, ld(s.refused_per_user)},
+                      Sample{{{"limit", "quarantined"}}, ld(s.refused_quarantined)}}});
+  m.push_back(one("hello_timeouts_total", "hello_timeouts", "counter",
+                  "Registration connections closed without a valid HELLO within --hello-timeout.",
+                  ld(s.hello_timeouts)));
+  m.push_back(one("control_connections", "control_connections", "gauge", "Control-socket connections open now.",
+                  ld(s.control_connections)));
+  m.push_back(one("control_connections_refused_total", "control_connections_refused", "counter",
+                  "Control-socket connections refused at --max-control-connections.", ld(s.control_refused)));
+  m.push_back(one("accept_errors_total", "accept_errors", "counter",
+                  "Failed accepts on either socket (out of descriptors or memory); accepting pauses 100 ms after each.",
+                  ld(s.accept_errors)));
+
   // Capture, as the clients' libraries counted it.
   m.push_back(one("events_captured_total", "events_captured", "counter", "Events clients wrote into their rings.",
                   ld(s.capture_events_written)));
