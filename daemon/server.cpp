@@ -33,9 +33,10 @@ Server::Server(DaemonConfig config)
       signals_(io_, SIGINT, SIGTERM),
       reload_signals_(io_, SIGHUP),
       acceptor_(io_),
+      accept_retry_(io_),
       poll_timer_(io_),
       worker_(policy_, stats_, &store_),
-      ctx_{config_, worker_, store_, stats_, policy_, {}, 1},
+      ctx_{config_, worker_, store_, stats_, policy_, {}, 1, {}, {}, {}, {}, {}},
       notifier_(io_, stats_, [this] { return worker_.heartbeat(); }) {
   // Sockets systemd passed (prerolld.socket, prerolld-control.socket) are
   // taken by open_listen_socket instead of binding.
@@ -73,7 +74,8 @@ Server::Server(DaemonConfig config)
                                   boost::asio::post(io_, [done, r = std::move(r)]() mutable { done(std::move(r)); });
                                 });
                                 return true;
-                              }});
+                              }},
+        stats_, config_.max_control_connections);
   } catch (...) {
     boost::system::error_code ec;
     acceptor_.close(ec);
@@ -194,16 +196,27 @@ void Server::reload() {
 
 void Server::accept_next() {
   acceptor_.async_accept([this](const boost::system::error_code& ec, ClientConnection::Socket socket) {
-    if (stopping_) return;
+    if (stopping_ || ec == boost::asio::error::operation_aborted) return;
     if (!ec) {
       auto conn = std::make_shared<ClientConnection>(std::move(socket), ctx_);
       ctx_.connections.insert(conn);
-      conn->start();
-    } else if (ec != boost::asio::error::operation_aborted) {
-      // EMFILE and the like: log and keep accepting rather than die.
-      spdlog::warn("accept: {}", ec.message());
+      conn->start();  // may refuse it at once (limits)
+      accept_next();
+      return;
     }
-    accept_next();
+    // EMFILE and the like: keep accepting rather than die, but not at once.
+    // The connection stays queued and the socket readable, so an immediate
+    // retry would spin at full CPU and log a line per turn while the
+    // descriptor table is full; clients already attached are served meanwhile.
+    DaemonStats::add(stats_.accept_errors);
+    std::uint64_t held = 0;
+    if (accept_error_log_.admit(held))
+      spdlog::warn("registration socket: accept failed: {}; retrying every 100 ms{}", ec.message(),
+                   LogThrottle::note(held));
+    accept_retry_.expires_after(std::chrono::milliseconds(100));
+    accept_retry_.async_wait([this](const boost::system::error_code& e) {
+      if (!e && !stopping_) accept_next();
+    });
   });
 }
 
@@ -223,6 +236,7 @@ void Server::stop(const char* why) {
   spdlog::info("{}: stopping; persisting what every client has that is marked", why);
   boost::system::error_code ec;
   acceptor_.close(ec);
+  accept_retry_.cancel();
   remove_listen_socket(config_.socket_path);
   if (control_) control_->stop();  // unlinks its path unless systemd owns it
   poll_timer_.cancel();
@@ -238,10 +252,13 @@ void Server::log_summary() const {
                                                         static_cast<double>(ld(stats_.bytes_seen));
   spdlog::info(
       "stopped: {} client(s); windows seen {}, persisted {}, discarded {}, failed {}; events seen {}, marked {}, "
-      "persisted {}; {:.1f}% of captured bytes persisted; corrupt rings {}, rejected clients {}",
+      "persisted {}; {:.1f}% of captured bytes persisted; corrupt rings {}, rejected clients {}, refused connections "
+      "{}, HELLO timeouts {}",
       ld(stats_.clients_attached_total), ld(stats_.windows_seen), ld(stats_.windows_persisted),
       ld(stats_.windows_discarded), ld(stats_.windows_failed), ld(stats_.events_seen), ld(stats_.events_marked),
-      ld(stats_.events_persisted), ratio, ld(stats_.rings_corrupt), ld(stats_.clients_rejected));
+      ld(stats_.events_persisted), ratio, ld(stats_.rings_corrupt), ld(stats_.clients_rejected),
+      ld(stats_.refused_max_clients) + ld(stats_.refused_per_user) + ld(stats_.refused_quarantined),
+      ld(stats_.hello_timeouts));
   spdlog::info("storage: {} file(s) created, {} rotated, {} deleted by the quota; {} written; write errors {}, "
                "windows dropped at the quota {}; output holds {}",
                ld(stats_.files_created), ld(stats_.files_rotated), ld(stats_.files_deleted),

@@ -16,6 +16,7 @@
 #include "config.hpp"
 #include "control/control_server.hpp"
 #include "daemon_stats.hpp"
+#include "log_throttle.hpp"
 #include "marking_policy.hpp"
 #include "persistence_worker.hpp"
 #include "storage/file_store.hpp"
@@ -57,6 +58,8 @@ class Server {
   boost::asio::signal_set signals_;
   boost::asio::signal_set reload_signals_;
   Acceptor acceptor_;
+  boost::asio::steady_timer accept_retry_;  // the pause after a failed accept
+  LogThrottle accept_error_log_;
   boost::asio::steady_timer poll_timer_;
   PersistenceWorker worker_;
   ConnectionContext ctx_;

@@ -125,8 +125,15 @@ class ControlConnection : public std::enable_shared_from_this<ControlConnection>
   std::string out_;
 };
 
-ControlServer::ControlServer(boost::asio::io_context& io, std::string path, ControlState state)
-    : io_(io), path_(std::move(path)), state_(std::move(state)), acceptor_(io) {
+ControlServer::ControlServer(boost::asio::io_context& io, std::string path, ControlState state, DaemonStats& counters,
+                             std::uint32_t max_connections)
+    : io_(io),
+      path_(std::move(path)),
+      state_(std::move(state)),
+      acceptor_(io),
+      accept_retry_(io),
+      counters_(counters),
+      max_connections_(max_connections) {
   const int fd = open_control_socket(path_);
   acceptor_.assign(boost::asio::local::stream_protocol(), fd);
 }
@@ -144,23 +151,59 @@ void ControlServer::start() { accept_next(); }
 void ControlServer::accept_next() {
   acceptor_.async_accept([this](const boost::system::error_code& ec,
                                 boost::asio::local::stream_protocol::socket socket) {
-    if (stopped_) return;
+    if (stopped_ || ec == boost::asio::error::operation_aborted) return;
     if (!ec) {
-      auto c = std::make_shared<ControlConnection>(std::move(socket), *this);
-      connections_.insert(c);
-      c->start();
-    } else if (ec == boost::asio::error::operation_aborted) {
+      if (connections_.size() >= max_connections_) {
+        refuse(std::move(socket));
+      } else {
+        auto c = std::make_shared<ControlConnection>(std::move(socket), *this);
+        connections_.insert(c);
+        counters_.control_connections.store(connections_.size(), std::memory_order_relaxed);
+        c->start();
+      }
+      accept_next();
       return;
-    } else {
-      spdlog::warn("control socket accept: {}", ec.message());
     }
-    accept_next();
+    // Out of descriptors (EMFILE, ENFILE) or memory: the connection stays
+    // queued and the socket readable, so accepting again at once would spin
+    // at full CPU and log a line per turn. Pause instead.
+    DaemonStats::add(counters_.accept_errors);
+    std::uint64_t held = 0;
+    if (accept_error_log_.admit(held))
+      spdlog::warn("control socket: accept failed: {}; retrying every 100 ms{}", ec.message(), LogThrottle::note(held));
+    accept_retry_.expires_after(std::chrono::milliseconds(100));
+    accept_retry_.async_wait([this](const boost::system::error_code& e) {
+      if (!e && !stopped_) accept_next();
+    });
   });
+}
+
+void ControlServer::refuse(boost::asio::local::stream_protocol::socket socket) {
+  DaemonStats::add(counters_.control_refused);
+  ucred cred{};
+  socklen_t len = sizeof cred;
+  if (::getsockopt(socket.native_handle(), SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) cred = ucred{};
+  std::uint64_t held = 0;
+  if (refused_log_.admit(held))
+    spdlog::warn("control socket: pid {} uid {} refused: {} connections open (--max-control-connections {}){}",
+                 cred.pid, cred.uid, connections_.size(), max_connections_, LogThrottle::note(held));
+  const std::string reply = error_reply("too many control connections (--max-control-connections " +
+                                        std::to_string(max_connections_) + "); try again later");
+  if (::send(socket.native_handle(), reply.data(), reply.size(), MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
+  }
+  boost::system::error_code ignored;
+  socket.close(ignored);
+}
+
+void ControlServer::forget(const std::shared_ptr<ControlConnection>& c) {
+  connections_.erase(c);
+  counters_.control_connections.store(connections_.size(), std::memory_order_relaxed);
 }
 
 void ControlServer::stop() {
   if (stopped_) return;
   stopped_ = true;
+  accept_retry_.cancel();
   boost::system::error_code ec;
   if (acceptor_.is_open()) {
     acceptor_.close(ec);
