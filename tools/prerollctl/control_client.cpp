@@ -34,6 +34,9 @@ std::string ask(const std::string& path, const std::string& request, int timeout
     const ssize_t n = ::send(fd, line.data() + sent, line.size() - sent, MSG_NOSIGNAL);
     if (n < 0) {
       if (errno == EINTR) continue;
+      // A daemon at --max-control-connections answers with an error line and
+      // closes without reading the request: that line is the reply.
+      if (errno == EPIPE || errno == ECONNRESET) break;
       throw Failure{"control socket " + path + ": send: " + std::strerror(errno)};
     }
     sent += static_cast<std::size_t>(n);
