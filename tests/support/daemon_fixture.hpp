@@ -83,6 +83,7 @@ class DaemonFixture {
 
   [[nodiscard]] std::string log() const { return proc_->err(); }
   void signal(int sig) const { proc_->signal(sig); }
+  [[nodiscard]] pid_t pid() const { return proc_->pid(); }
 
   // Runs a client to completion with PREROLL_SOCKET set; returns its last
   // stdout line parsed as JSON.

@@ -56,6 +56,14 @@
 //   empty-memfd | oversized-segment (2 GiB, sparse) | size-mismatch
 //   bad-header SEED           one write-once header field made impossible (field by seed)
 //   hello-no-fd | hello-two-fds
+//
+// A faulty client that keeps coming back:
+//   reconnect-faulty COUNT    COUNT times at once: a fresh segment with a ring index out of
+//                             range in its submit queue, HELLO, read the daemon's REFUSED
+//                             and wait for the close. Prints
+//                             {"phase":"reconnected","attempts":N,"closed":C,"reasons":{"5":F,"6":Q,...}}
+//                             (the RefuseReason values: 5 faulty, 6 quarantined; "none" when
+//                             the daemon closed without saying why)
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -75,6 +83,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <map>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
@@ -174,8 +184,8 @@ bool send_doorbell(int sock, std::uint32_t lane = 0, bool wait = true) {
   return send_raw(sock, m.data(), m.size(), {}, wait);
 }
 
-// True when the daemon has closed the connection (it never sends anything,
-// so readable means end of file).
+// True when the daemon has closed the connection (all it ever sends is one
+// REFUSED just before it closes: reading on reaches the end of file).
 bool wait_closed(int sock, std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
@@ -633,6 +643,51 @@ int hello_attack(const std::string& attack, std::uint64_t seed, const std::strin
   return closed ? 0 : 3;
 }
 
+// The daemon's REFUSED on `sock` (its reason; 0 when it closed without one),
+// read until the end of file; nullopt when the daemon did not close in time.
+std::optional<std::uint32_t> refusal_then_close(int sock, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::uint32_t reason = 0;
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return std::nullopt;
+    pollfd p{sock, POLLIN, 0};
+    const int r = ::poll(&p, 1, static_cast<int>(std::min<long>(left.count(), 1000)));
+    if (r < 0 && errno != EINTR) die("poll");
+    if (r <= 0) continue;
+    std::array<std::byte, 64> buf;
+    const ssize_t n = ::recv(sock, buf.data(), buf.size(), MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR || errno == ECONNRESET)) continue;
+    if (n <= 0) return reason;
+    if (const auto refused = wire::parse_refused({buf.data(), static_cast<std::size_t>(n)})) reason = refused->reason;
+  }
+}
+
+int reconnect_faulty(std::uint64_t count) {
+  std::map<std::string, std::uint64_t> reasons;
+  std::uint64_t closed = 0;
+  for (std::uint64_t i = 0; i < count; ++i) {
+    Segment s = make_segment(SealMode::sealed);
+    s.ref.lane(0).state.store(static_cast<std::uint32_t>(shm::LaneState::active), std::memory_order_release);
+    push_submit(s, 0, s.layout.geometry.rings_per_lane);  // out of range: faulty at the first drain
+    const int sock = connect_daemon();
+    // A quarantined process may be refused before its HELLO is sent.
+    if (!send_hello(sock, s.layout.segment_size, {s.fd}) && errno != EPIPE && errno != ECONNRESET) die("send HELLO");
+    const auto reason = refusal_then_close(sock, linger_time());
+    ::close(sock);
+    ::munmap(s.ref.base(), s.layout.segment_size);
+    ::close(s.fd);
+    if (!reason) break;
+    ++closed;
+    ++reasons[*reason == 0 ? "none" : std::to_string(*reason)];
+  }
+  std::string by;
+  for (const auto& [k, v] : reasons) by += (by.empty() ? "\"" : ",\"") + k + "\":" + std::to_string(v);
+  say("{\"phase\":\"reconnected\",\"attempts\":" + std::to_string(count) + ",\"closed\":" + std::to_string(closed) +
+      ",\"reasons\":{" + by + "}}");
+  return closed == count ? 0 : 3;
+}
+
 int run_hello_attack(const std::string& a, std::uint64_t seed, bool& known) {
   known = true;
   const std::uint64_t size = shm::compute_layout(geometry()).segment_size;
@@ -732,6 +787,7 @@ int run_hello_attack(const std::string& a, std::uint64_t seed, bool& known) {
     // 3..6 (the layout no longer matches either); every case is refused.
     return hello_attack(a, seed, "rejected", size, {s.fd});
   }
+  if (a == "reconnect-faulty") return reconnect_faulty(seed);
   if (a == "hello-no-fd") return hello_attack(a, seed, "protocol", size, {});
   if (a == "hello-two-fds") {
     Segment s = make_segment(SealMode::sealed);
