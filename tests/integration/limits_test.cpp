@@ -357,10 +357,11 @@ TEST_CASE("limits: with --max-clients-per-user 3, of 5 clients 3 attach, the 2 r
   Steady* late = late_is_0 ? out[0] : out[1];
   Steady* never = late_is_0 ? out[1] : out[0];
 
-  // Everyone stops cleanly. What the late one captured while refused was
-  // kept in its rings and is on disk now, every mark once.
+  // Everyone stops cleanly, the one still refused first (it would take the
+  // first place freed). What the late one captured while refused was kept in
+  // its rings and is on disk now, every mark once.
   std::map<pid_t, json> summary;
-  for (Steady* c : {in[1], in[2], late, never}) summary[c->pid()] = c->stop();
+  for (Steady* c : {never, late, in[1], in[2]}) summary[c->pid()] = c->stop();
   REQUIRE(eventually([&] { return preroll::test::all_clients_detached(d); }, 30s));
   for (Steady* c : {in[1], in[2], late}) {
     const json& j = summary[c->pid()];
