@@ -16,10 +16,13 @@
 #include "preroll/atf/reader.hpp"
 #include "preroll/atf/writer.hpp"
 #include "process.hpp"
+#include "text_lines.hpp"
 
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 namespace atf = preroll::atf;
+using preroll::test::json_lines;
+using preroll::test::lines_of;
 using preroll::test::TempDir;
 
 namespace {
@@ -169,24 +172,6 @@ ToolRun run_tool(const TempDir& dir, std::vector<std::string> args) {
   const auto status = p.wait(60s);
   REQUIRE(status.has_value());
   return {preroll::test::exit_code(*status), p.out(), p.err()};
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (start < text.size()) {
-    const std::size_t end = text.find('\n', start);
-    out.push_back(text.substr(start, end - start));
-    if (end == std::string::npos) break;
-    start = end + 1;
-  }
-  return out;
-}
-
-std::vector<nlohmann::json> json_lines(const std::string& text) {
-  std::vector<nlohmann::json> out;
-  for (const std::string& line : lines_of(text)) out.push_back(nlohmann::json::parse(line));
-  return out;
 }
 
 // "a10" of "a10 \xff\xfe": the tag each test message starts with.

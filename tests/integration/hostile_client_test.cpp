@@ -31,29 +31,29 @@
 
 #include "daemon_fixture.hpp"
 #include "prerollctl_runner.hpp"
+#include "test_user.hpp"
+#include "text_lines.hpp"
 
 using namespace std::chrono_literals;
 using preroll::test::ctl_json;
 using preroll::test::DaemonFixture;
 using preroll::test::Process;
 using preroll::test::wait_for;
+using preroll::test::eventually;
+using preroll::test::file_pid;
+using preroll::test::joined;
+using preroll::test::lines_with;
+using preroll::test::memfd_mappings;
+using preroll::test::u64;
 using nlohmann::json;
 
 namespace {
 
-std::uint64_t counter(const json& s, const char* name) { return s.at(name).get<std::uint64_t>(); }
-
-// Polls `cond` every 50 ms (each poll may run prerollctl: not every 10 ms).
-bool eventually(const std::function<bool()>& cond, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (cond()) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return cond();
+bool has_line_with(const std::string& log, const std::vector<std::string>& parts) {
+  return !lines_with(log, parts).empty();
 }
 
-std::vector<json> json_lines(const std::string& out) {
+std::vector<json> json_object_lines(const std::string& out) {
   std::vector<json> v;
   std::istringstream in(out);
   for (std::string line; std::getline(in, line);)
@@ -63,20 +63,9 @@ std::vector<json> json_lines(const std::string& out) {
 
 // The first line of `out` with "phase" == phase (null json if none yet).
 json phase(const std::string& out, const std::string& name) {
-  for (const json& j : json_lines(out))
+  for (const json& j : json_object_lines(out))
     if (j.is_object() && j.value("phase", "") == name) return j;
   return nullptr;
-}
-
-// A line of the daemon's log holding every one of `parts`.
-bool log_has_line(const std::string& log, const std::vector<std::string>& parts) {
-  std::istringstream in(log);
-  for (std::string line; std::getline(in, line);) {
-    bool all = true;
-    for (const auto& p : parts) all = all && line.find(p) != std::string::npos;
-    if (all) return true;
-  }
-  return false;
 }
 
 // prerolld's pid, from the kernel (SO_PEERCRED of a connection to it).
@@ -118,31 +107,6 @@ std::vector<std::string> settled_fds(pid_t pid) {
     last = std::move(now);
   }
   return last;
-}
-
-std::string joined(const std::vector<std::string>& v) {
-  std::string s;
-  for (const auto& x : v) s += x + "\n";
-  return s;
-}
-
-// Mappings of hostile segments still in the daemon (memfd names show in maps).
-std::size_t hostile_mappings(pid_t pid) {
-  std::ifstream maps("/proc/" + std::to_string(pid) + "/maps");
-  std::size_t n = 0;
-  for (std::string line; std::getline(maps, line);)
-    if (line.find("memfd:hostile") != std::string::npos) ++n;
-  return n;
-}
-
-// The pid in an ATF file's header; nullopt while the daemon has created the
-// file but not yet written its header (a reader sees 0 bytes then).
-std::optional<std::uint32_t> file_pid(const std::filesystem::path& f) {
-  try {
-    return preroll::atf::Reader::open(f)->header().pid;
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
 }
 
 // The windows of the ATF files written for process `pid`.
@@ -253,13 +217,13 @@ void run_attack(DaemonFixture& d, std::uint64_t baseline, const std::string& att
     INFO(dump());
     REQUIRE(!phase(client->out(), "served-after").is_null());
     const json s = ctl_json(d, "stats");
-    CHECK(counter(s, "clients_faulty") == counter(before, "clients_faulty"));
-    CHECK(counter(s, "clients_current") == baseline + 1);  // still attached
+    CHECK(u64(s, "clients_faulty") == u64(before, "clients_faulty"));
+    CHECK(u64(s, "clients_current") == baseline + 1);  // still attached
     if (category == "corrupt") {
-      CHECK(counter(s, "rings_corrupt") > counter(before, "rings_corrupt"));
+      CHECK(u64(s, "rings_corrupt") > u64(before, "rings_corrupt"));
       std::vector<std::string> parts = {log_pid, "ring skipped"};
       parts.insert(parts.end(), log_reason.begin(), log_reason.end());
-      CHECK(log_has_line(d.log(), parts));
+      CHECK(has_line_with(d.log(), parts));
     }
     // The daemon never closes on it: the test ends it.
     CHECK(client->running());
@@ -278,18 +242,18 @@ void run_attack(DaemonFixture& d, std::uint64_t baseline, const std::string& att
                        : category == "rejected" ? "clients_rejected"
                        : category == "protocol" ? "protocol_errors"
                                                 : "clients_detached_total";
-    CHECK(counter(s, name) > counter(before, name));
-    if (category != "faulty") CHECK(counter(s, "clients_faulty") == counter(before, "clients_faulty"));
+    CHECK(u64(s, name) > u64(before, name));
+    if (category != "faulty") CHECK(u64(s, "clients_faulty") == u64(before, "clients_faulty"));
     std::vector<std::string> parts = {log_pid};
     if (category == "faulty") parts.push_back("corrupt segment");
     if (category == "rejected") parts.push_back("segment refused");
     if (category == "protocol") parts.push_back("disconnecting");
     if (category == "closed") parts.push_back("connection closed without goodbye");
     parts.insert(parts.end(), log_reason.begin(), log_reason.end());
-    CHECK(eventually([&] { return log_has_line(d.log(), parts); }, 5s));
+    CHECK(eventually([&] { return has_line_with(d.log(), parts); }, 5s));
   }
   // Detached: only the good clients are left, and the daemon answers.
-  CHECK(eventually([&] { return counter(ctl_json(d, "stats"), "clients_current") == baseline; }, 10s));
+  CHECK(eventually([&] { return u64(ctl_json(d, "stats"), "clients_current") == baseline; }, 10s));
 }
 
 // After the attacks: a new client is served normally by the same daemon.
@@ -315,7 +279,7 @@ void nothing_leaked(pid_t daemon, const std::vector<std::string>& fds_before) {
   const bool same = eventually([&] { return open_fds(daemon).size() == fds_before.size(); }, 10s);
   INFO("daemon descriptors before:\n" << joined(fds_before) << "after:\n" << joined(open_fds(daemon)));
   CHECK(same);
-  CHECK(eventually([&] { return hostile_mappings(daemon) == 0; }, 10s));
+  CHECK(eventually([&] { return memfd_mappings(daemon, "hostile") == 0; }, 10s));
 }
 
 void end_checks(DaemonFixture& d, GoodClient& good, const Tally& tally) {
@@ -330,11 +294,9 @@ void end_checks(DaemonFixture& d, GoodClient& good, const Tally& tally) {
   CHECK(r.count_messages_containing("hostile-after-attack pid=") == count("corrupt") + count("served"));
   new_client_is_served(d);
   const json s = ctl_json(d, "stats");
-  CHECK(counter(s, "windows_failed") == 0);
+  CHECK(u64(s, "windows_failed") == 0);
   d.stop();  // exit status 0: it survived everything and shuts down cleanly
 }
-
-}  // namespace
 
 // The stage of every attack test: a daemon, a steady client beside it, the
 // daemon's descriptors once settled, and the tally of what the attacks got.
@@ -358,6 +320,8 @@ struct Arena {
     return fixture;
   }
 };
+
+}  // namespace
 
 TEST_CASE("hostile client: random garbage over its segment header, lane table and queues (20 seeds each)") {
   Arena a;
@@ -416,7 +380,7 @@ TEST_CASE("hostile client: malformed registration messages, descriptors on doorb
     const json s = ctl_json(a.d, "stats");
     const auto took = std::chrono::steady_clock::now() - t0;
     CHECK(took < 5s);
-    CHECK(counter(s, "clients_current") == 2);
+    CHECK(u64(s, "clients_current") == 2);
   });
   a.finish();
 }
@@ -450,10 +414,11 @@ TEST_CASE("hostile client: a client's segment cannot be opened by another user")
   // /proc/PID/fd/N, which the kernel guards like ptrace. The test runs as
   // root (CI does) to switch to another uid.
   if (::geteuid() != 0) {
-    WARN("not root: cannot switch to another uid; skipped");
+    WARN("not root: cannot create a user and switch to it; skipped");
     return;
   }
   DaemonFixture d;
+  const preroll::test::TestUser other(d.dir.path());
   REQUIRE(::chmod(d.dir.path().c_str(), 0755) == 0);
   GoodClient good(d);
   // The segment: the client's descriptor whose link names a memfd.
@@ -469,16 +434,13 @@ TEST_CASE("hostile client: a client's segment cannot be opened by another user")
   // Sanity: the owner (root here) opens it through /proc.
   CHECK(std::ifstream(segment).good());
   // Another user cannot, neither to read nor to write.
-  const auto as_nobody = [&](const std::string& shell) {
-    return preroll::test::run_program(d.dir.path(), "/usr/bin/setpriv",
-                                      {"--reuid=65534", "--regid=65534", "--clear-groups", "/bin/sh", "-c", shell});
-  };
-  const auto read_try = as_nobody("head -c 16 " + segment + " > /dev/null");
-  INFO("read as nobody: " << read_try.err);
+  const auto as_other = [&](const std::string& shell) { return other.run("/bin/sh", {"-c", shell}); };
+  const auto read_try = as_other("head -c 16 " + segment + " > /dev/null");
+  INFO("read as " << other.name() << ": " << read_try.err);
   CHECK(read_try.status != 0);
   CHECK_THAT(read_try.err, Catch::Contains("Permission denied"));
-  const auto write_try = as_nobody("printf x >> " + segment);
-  INFO("write as nobody: " << write_try.err);
+  const auto write_try = as_other("printf x >> " + segment);
+  INFO("write as " << other.name() << ": " << write_try.err);
   CHECK(write_try.status != 0);
   // And nothing of it shows in a shared-memory file system.
   for (const char* dir : {"/dev/shm", "/run/shm"}) {

@@ -59,6 +59,7 @@
 using namespace std::chrono_literals;
 using preroll::test::Process;
 using preroll::test::TempDir;
+using preroll::test::u64;
 using preroll::test::wait_for;
 
 namespace {
@@ -155,7 +156,6 @@ struct Sample {
   CtlAnswer ctl;
 };
 
-std::uint64_t u64(const nlohmann::json& j, const char* key) { return j.at(key).get<std::uint64_t>(); }
 
 }  // namespace
 

@@ -15,23 +15,20 @@
 
 #include "daemon_fixture.hpp"
 #include "prerollctl_runner.hpp"
+#include "test_user.hpp"
+#include "text_lines.hpp"
 
 using namespace std::chrono_literals;
 using preroll::test::ctl_json;
 using preroll::test::CtlResult;
 using preroll::test::DaemonFixture;
+using preroll::test::lines_of;
 using preroll::test::prerollctl;
 using preroll::test::read_all;
+using preroll::test::TestUser;
 using preroll::test::wait_for;
 
 namespace {
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  for (std::string l; std::getline(in, l);) out.push_back(l);
-  return out;
-}
 
 // The mark-and-idle client is attached and has marked its event.
 bool marked_and_idle(DaemonFixture& d, const preroll::test::Process& client) {
@@ -138,41 +135,42 @@ TEST_CASE("prerollctl top refreshes within 80 columns and lists the busy client"
 TEST_CASE("a user who is neither root nor the daemon's sees only their own processes and cannot mutate",
           "[operations]") {
   if (::geteuid() != 0) {
-    WARN("needs root to run prerollctl and a client as another user");
+    WARN("needs root to create a user and run prerollctl and a client as it");
     return;
   }
   DaemonFixture d;
+  const TestUser other(d.dir.path());
   // The other user must reach the sockets in the test directory.
   REQUIRE(::chmod(d.dir.path().c_str(), 0755) == 0);
   const auto stop = d.dir.path() / "stop";
   auto root_client = d.spawn_client({SCENARIO_CLIENT_PATH, "mark-and-idle", stop.string()});
-  auto nobody_client = d.spawn_client({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-                                       SCENARIO_CLIENT_PATH, "mark-and-idle", stop.string()});
+  auto client_argv = other.setpriv_args();
+  client_argv.insert(client_argv.begin(), "/usr/bin/setpriv");
+  client_argv.insert(client_argv.end(), {SCENARIO_CLIENT_PATH, "mark-and-idle", stop.string()});
+  auto other_client = d.spawn_client(client_argv);
   REQUIRE(wait_for([&] { return ctl_json(d, "stats")["clients_current"] == 2; }, 20s));
-  const auto as_nobody = [&](std::vector<std::string> args) {
-    std::vector<std::string> argv = {"--reuid=65534", "--regid=65534", "--clear-groups", PREROLLCTL_PATH, "--socket",
-                                     d.socket.string()};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return preroll::test::run_program(d.dir.path(), "/usr/bin/setpriv", argv);
+  const auto as_other = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"--socket", d.socket.string()});
+    return other.run(PREROLLCTL_PATH, args);
   };
 
-  const CtlResult clients = as_nobody({"--json", "clients"});
+  const CtlResult clients = as_other({"--json", "clients"});
   INFO(clients.out << clients.err);
   REQUIRE(clients.status == 0);
   const auto list = nlohmann::json::parse(clients.out)["clients"];
   REQUIRE(list.size() == 1);
-  CHECK(list[0]["uid"] == 65534);
-  CHECK(list[0]["pid"] == nobody_client->pid());
-  const auto stats = nlohmann::json::parse(as_nobody({"--json", "stats"}).out);
+  CHECK(list[0]["uid"] == other.uid());
+  CHECK(list[0]["pid"] == other_client->pid());
+  const auto stats = nlohmann::json::parse(as_other({"--json", "stats"}).out);
   CHECK(stats["all_users"] == false);
   CHECK(stats["clients"].size() == 1);
   CHECK(stats["clients_current"] == 2);  // totals stay daemon-wide
   for (const char* cmd : {"reload", "flush"}) {
-    const CtlResult denied = as_nobody({cmd});
+    const CtlResult denied = as_other({cmd});
     CHECK(denied.status == 1);
     CHECK_THAT(denied.err, Catch::Contains("permission denied"));
   }
-  const CtlResult snap = as_nobody({"snapshot", "--pid", std::to_string(nobody_client->pid())});
+  const CtlResult snap = as_other({"snapshot", "--pid", std::to_string(other_client->pid())});
   CHECK(snap.status == 1);
   CHECK_THAT(snap.err, Catch::Contains("permission denied"));
   // Root sees both.
@@ -180,6 +178,6 @@ TEST_CASE("a user who is neither root nor the daemon's sees only their own proce
 
   { std::ofstream(stop) << "stop\n"; }
   REQUIRE(root_client->wait(30s).has_value());
-  REQUIRE(nobody_client->wait(30s).has_value());
+  REQUIRE(other_client->wait(30s).has_value());
   d.stop();
 }

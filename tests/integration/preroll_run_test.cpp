@@ -19,10 +19,12 @@
 #include "daemon_fixture.hpp"
 #include "prerollctl_runner.hpp"
 #include "preroll/atf/reader.hpp"
+#include "text_lines.hpp"
 
 using namespace std::chrono_literals;
 using preroll::test::ctl_json;
 using preroll::test::DaemonFixture;
+using preroll::test::lines_of;
 using preroll::test::Process;
 using preroll::test::read_all;
 using preroll::test::Readback;
@@ -87,13 +89,6 @@ std::vector<std::string> messages_named(const Readback& r, const std::string& na
   for (const auto& w : r.windows)
     for (const auto& e : w.events)
       if (e.name == name) v.push_back(e.message);
-  return v;
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> v;
-  std::istringstream in(text);
-  for (std::string l; std::getline(in, l);) v.push_back(l);
   return v;
 }
 

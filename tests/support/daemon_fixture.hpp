@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 #include <memory>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -43,6 +44,16 @@ inline Readback read_all(const std::vector<std::filesystem::path>& files) {
     r.statuses.push_back(reader->status());
   }
   return r;
+}
+
+// The pid in an ATF file's header; nullopt while the daemon has created the
+// file but not yet written its header (a reader sees 0 bytes then).
+inline std::optional<std::uint32_t> file_pid(const std::filesystem::path& f) {
+  try {
+    return atf::Reader::open(f)->header().pid;
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
 }
 
 class DaemonFixture {

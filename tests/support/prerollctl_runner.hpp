@@ -33,6 +33,9 @@ inline CtlResult prerollctl(const std::filesystem::path& dir, const std::vector<
   return run_program(dir, PREROLLCTL_PATH, args);
 }
 
+// A counter of `prerollctl --json stats`.
+inline std::uint64_t u64(const nlohmann::json& j, const char* key) { return j.at(key).get<std::uint64_t>(); }
+
 // `prerollctl --json COMMAND`, which must succeed.
 inline nlohmann::json ctl_json(DaemonFixture& d, const std::string& command) {
   const auto r = prerollctl(d.dir.path(), {"--socket", d.socket.string(), "--json", command});

@@ -60,6 +60,27 @@ inline bool wait_for(const std::function<bool()>& cond, std::chrono::millisecond
   return cond();
 }
 
+// wait_for polling every 50 ms, for conditions that run a program (prerollctl)
+// or read /proc: not every 10 ms.
+inline bool eventually(const std::function<bool()>& cond, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (cond()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return cond();
+}
+
+// Mappings in process `pid` of memfds whose name starts with `name` (a
+// mapped memfd shows as "/memfd:NAME (deleted)" in /proc/PID/maps).
+inline std::size_t memfd_mappings(pid_t pid, const std::string& name) {
+  std::ifstream maps("/proc/" + std::to_string(pid) + "/maps");
+  std::size_t n = 0;
+  for (std::string line; std::getline(maps, line);)
+    if (line.find("memfd:" + name) != std::string::npos) ++n;
+  return n;
+}
+
 inline std::string read_file(const std::filesystem::path& p) {
   std::ifstream f(p, std::ios::binary);
   std::stringstream s;

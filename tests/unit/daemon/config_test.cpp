@@ -7,18 +7,12 @@
 #include <vector>
 
 #include "config.hpp"
+#include "parse_options.hpp"
 
-using preroll::daemon::parse_command_line;
-
-namespace {
-preroll::daemon::ParseOutcome parse(std::vector<const char*> args) {
-  args.insert(args.begin(), "prerolld");
-  return parse_command_line(static_cast<int>(args.size()), args.data(), "");
-}
-}  // namespace
+using preroll::test::parse_options;
 
 TEST_CASE("no options gives the built-in defaults") {
-  const auto r = parse({});
+  const auto r = parse_options({});
   REQUIRE(r.config.has_value());
   CHECK(r.config->policy.marking);
   CHECK(r.config->policy.triggers.empty());
@@ -28,7 +22,7 @@ TEST_CASE("no options gives the built-in defaults") {
 }
 
 TEST_CASE("repeated triggers, marking off and paths are taken") {
-  const auto r = parse({"--trigger", "a", "--trigger", "b", "--marking", "off", "--socket", "/tmp/x.sock",
+  const auto r = parse_options({"--trigger", "a", "--trigger", "b", "--marking", "off", "--socket", "/tmp/x.sock",
                         "--output-dir", "/tmp/out"});
   REQUIRE(r.config.has_value());
   REQUIRE(r.config->policy.triggers.size() == 2);
@@ -44,7 +38,7 @@ TEST_CASE("bad values exit 1 naming the option") {
                                                          {"--trigger", ""},
                                                          {"--no-such-option"},
                                                          {"--poll-interval-ms", "0"}}) {
-    const auto r = parse(args);
+    const auto r = parse_options(args);
     CHECK_FALSE(r.config.has_value());
     CHECK(r.exit_code == 1);
     CHECK(r.message.find(std::string(args[0]).substr(0, 6)) != std::string::npos);
@@ -67,7 +61,7 @@ TEST_CASE("every bad value is reported with its option and the value as typed") 
                                                          {"--on-crash", "maybe"},
                                                          {"--flush-after", "-2"},
                                                          {"--trigger-field", "body"}}) {
-    const auto r = parse(args);
+    const auto r = parse_options(args);
     INFO(args[0] << " " << args[1] << " -> " << r.message);
     CHECK_FALSE(r.config.has_value());
     CHECK(r.exit_code == 1);
@@ -83,7 +77,7 @@ TEST_CASE("config file supplies options and the command line wins") {
     f << "# comment\ntrigger = re:timeout\nmin-count = 5\nwithin = 10\ntrigger = panic\nlog-level = debug\n"
          "socket = /tmp/from-file.sock\n";
   }
-  auto r = parse({"--config", path.c_str(), "--socket", "/tmp/from-cli.sock"});
+  auto r = parse_options({"--config", path.c_str(), "--socket", "/tmp/from-cli.sock"});
   REQUIRE(r.config.has_value());
   CHECK(r.config->config_file == path.string());
   CHECK(r.config->socket_path == "/tmp/from-cli.sock");
@@ -92,23 +86,23 @@ TEST_CASE("config file supplies options and the command line wins") {
   CHECK(r.config->policy.triggers[0].min_count == 5);
   CHECK(r.config->policy.triggers[0].within_ns == 10'000'000'000ull);
   // Triggers on the command line replace the file's.
-  r = parse({"--config", path.c_str(), "--trigger", "only-this"});
+  r = parse_options({"--config", path.c_str(), "--trigger", "only-this"});
   REQUIRE(r.config.has_value());
   REQUIRE(r.config->policy.triggers.size() == 1);
   CHECK(r.config->policy.triggers[0].text == "only-this");
   // A bad value in the file is reported with its option name.
   { std::ofstream(path) << "marking = sometimes\n"; }
-  r = parse({"--config", path.c_str()});
+  r = parse_options({"--config", path.c_str()});
   CHECK_FALSE(r.config.has_value());
   CHECK(r.message.find("--marking") != std::string::npos);
   std::filesystem::remove(path);
-  r = parse({"--config", path.c_str()});
+  r = parse_options({"--config", path.c_str()});
   CHECK_FALSE(r.config.has_value());
   CHECK(r.message.find("cannot read config file") != std::string::npos);
 }
 
 TEST_CASE("help exits 0 with the option list") {
-  const auto r = parse({"--help"});
+  const auto r = parse_options({"--help"});
   CHECK_FALSE(r.config.has_value());
   CHECK(r.exit_code == 0);
   CHECK(r.message.find("--trigger") != std::string::npos);

@@ -6,16 +6,11 @@
 
 #include "config.hpp"
 #include "connection_limits.hpp"
+#include "parse_options.hpp"
 
 using preroll::daemon::ConnectionLimits;
+using preroll::test::parse_options;
 using Verdict = ConnectionLimits::Verdict;
-
-namespace {
-preroll::daemon::ParseOutcome parse(std::vector<const char*> args) {
-  args.insert(args.begin(), "prerolld");
-  return preroll::daemon::parse_command_line(static_cast<int>(args.size()), args.data(), "");
-}
-}  // namespace
 
 TEST_CASE("connection limits: per user first fills, other users still get in, up to the total") {
   ConnectionLimits l;
@@ -45,14 +40,14 @@ TEST_CASE("connection limits: every release gives back exactly one place, a stra
 }
 
 TEST_CASE("limit options: defaults, values taken, ranges checked naming the option and the value") {
-  const auto d = parse({});
+  const auto d = parse_options({});
   REQUIRE(d.config.has_value());
   CHECK(d.config->hello_timeout_s == 5);
   CHECK(d.config->max_clients == 4096);
   CHECK(d.config->max_clients_per_user == 1024);
   CHECK(d.config->max_control_connections == 64);
 
-  const auto r = parse({"--hello-timeout", "2", "--max-clients", "10", "--max-clients-per-user", "3",
+  const auto r = parse_options({"--hello-timeout", "2", "--max-clients", "10", "--max-clients-per-user", "3",
                         "--max-control-connections", "4"});
   REQUIRE(r.config.has_value());
   CHECK(r.config->hello_timeout_s == 2);
@@ -69,7 +64,7 @@ TEST_CASE("limit options: defaults, values taken, ranges checked naming the opti
                                                          {"--max-clients-per-user", "lots"},
                                                          {"--max-control-connections", "0"},
                                                          {"--max-control-connections", "65537"}}) {
-    const auto bad = parse(args);
+    const auto bad = parse_options(args);
     INFO(args[0] << " " << args[1] << " -> " << bad.message);
     CHECK_FALSE(bad.config.has_value());
     CHECK(bad.exit_code == 1);
@@ -79,7 +74,7 @@ TEST_CASE("limit options: defaults, values taken, ranges checked naming the opti
 }
 
 TEST_CASE("limit options are listed in --help") {
-  const auto h = parse({"--help"});
+  const auto h = parse_options({"--help"});
   for (const char* o : {"--hello-timeout", "--max-clients ", "--max-clients-per-user", "--max-control-connections"})
     CHECK(h.message.find(o) != std::string::npos);
 }

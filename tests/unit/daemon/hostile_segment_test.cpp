@@ -23,7 +23,7 @@ using SubmitProducer = shm::SpscProducer<std::uint32_t, shm::kMaxRingsPerLane>;
 
 namespace {
 
-PolicyConfig policy(std::uint32_t pre = 0) {
+PolicyConfig mark_policy(std::uint32_t pre = 0) {
   PolicyConfig c;
   c.triggers = {{"MARK", daemon::PatternKind::literal, 1, 0}};
   c.trigger_level = -1;
@@ -32,7 +32,7 @@ PolicyConfig policy(std::uint32_t pre = 0) {
   return c;
 }
 
-std::vector<TestEvent> window(const std::string& tag, bool marked = false) {
+std::vector<TestEvent> four_events(const std::string& tag, bool marked = false) {
   std::vector<TestEvent> v;
   for (int i = 0; i < 4; ++i) v.push_back({tag + "-" + std::to_string(i) + (marked && i == 2 ? " MARK" : "")});
   return v;
@@ -82,9 +82,9 @@ TEST_CASE("hostile segment: a ring submitted twice while the daemon holds it mak
   // was at once the client's spare and the daemon's.
   TestSegment ts;
   auto cs = ts.attach();
-  test::DrainHarness h(MarkingPolicy::build(policy(1)));
+  test::DrainHarness h(MarkingPolicy::build(mark_policy(1)));
   FakeSink sink;
-  const auto ring = ts.submit_window(0, window("u"));  // unmarked: held as pre-roll
+  const auto ring = ts.submit_window(0, four_events("u"));  // unmarked: held as pre-roll
   push_submit(ts, 0, ring);
   cs->drain(sink, h.ctx());
   REQUIRE(cs->faulty());
@@ -96,12 +96,12 @@ TEST_CASE("hostile segment: a ring submitted twice while the daemon holds it mak
 TEST_CASE("hostile segment: a ring submitted while it waits in the free queue makes the client faulty") {
   // Before: undetected; the window was decided again and the ring pushed on
   // the free queue a second time (a duplicate spare).
-  test::DrainHarness h(MarkingPolicy::build(policy()));
+  test::DrainHarness h(MarkingPolicy::build(mark_policy()));
   SECTION("written and handed back in between (a marked window submitted twice)") {
     TestSegment ts;
     auto cs = ts.attach();
     FakeSink sink;
-    const auto ring = ts.submit_window(0, window("m", true));
+    const auto ring = ts.submit_window(0, four_events("m", true));
     push_submit(ts, 0, ring);
     cs->drain(sink, h.ctx());
     CHECK(sink.windows.size() == 1);  // the first copy is written, once
@@ -121,7 +121,7 @@ TEST_CASE("hostile segment: a ring submitted while it waits in the free queue ma
     TestSegment ts;
     auto cs = ts.attach();
     FakeSink sink;
-    const auto ring = ts.submit_window(0, window("b", true));
+    const auto ring = ts.submit_window(0, four_events("b", true));
     auto& head = ts.ref().lane(0).free_queue.head;
     head.store(head.load() - 1);
     cs->drain(sink, h.ctx());
@@ -134,7 +134,7 @@ TEST_CASE("hostile segment: a ring submitted while it waits in the free queue ma
 TEST_CASE("hostile segment: a free queue head moved past its tail makes the client faulty") {
   TestSegment ts;
   auto cs = ts.attach();
-  test::DrainHarness h(MarkingPolicy::build(policy()));
+  test::DrainHarness h(MarkingPolicy::build(mark_policy()));
   FakeSink sink;
   FreeConsumer fq(&ts.ref().lane(0).free_queue);
   std::uint32_t ring = 0;
@@ -157,8 +157,8 @@ TEST_CASE("hostile segment: a free queue overflow found while handing a ring bac
   g.rings_per_lane = shm::kMaxRingsPerLane;
   TestSegment ts(g);
   auto cs = ts.attach();
-  test::DrainHarness h(MarkingPolicy::build(policy()));
-  ts.submit_window(0, window("m", true));
+  test::DrainHarness h(MarkingPolicy::build(mark_policy()));
+  ts.submit_window(0, four_events("m", true));
   // While the window is being written, the client moves its free queue head
   // back so the queue looks full: the hand-back finds no room.
   MeddlingSink sink([&] {
@@ -175,20 +175,20 @@ TEST_CASE("hostile segment: a free queue overflow found while handing a ring bac
 TEST_CASE("hostile segment: rewriting the write-once header after attach makes the client faulty") {
   TestSegment ts;
   auto cs = ts.attach();
-  test::DrainHarness h(MarkingPolicy::build(policy()));
+  test::DrainHarness h(MarkingPolicy::build(mark_policy()));
   FakeSink sink;
   // What a live client legitimately writes in the header: its counters and
   // the doorbell line. Not a fault.
   ts.ref().header().events_dropped_no_lane.store(7);
   ts.ref().header().doorbell_armed.store(0);
-  ts.submit_window(0, window("ok", true));
+  ts.submit_window(0, four_events("ok", true));
   cs->drain(sink, h.ctx());
   CHECK_FALSE(cs->faulty());
   CHECK(sink.windows.size() == 1);
   // A byte of the write-once part (here the ring size) changed: faulty, and
   // nothing more is read.
   ts.ref().header().ring_size = 1u << 30;
-  ts.submit_window(0, window("after", true));
+  ts.submit_window(0, four_events("after", true));
   cs->drain(sink, h.ctx());
   REQUIRE(cs->faulty());
   CHECK(cs->fault() == "rewrote the write-once part of its segment header");
@@ -200,19 +200,19 @@ TEST_CASE("hostile segment: corrupt-ring reports are capped per client, not for 
   // Before: the cap looked at the daemon-wide counter, so after ten corrupt
   // rings from any clients no later client's corrupt ring was ever logged.
   CapturedLog log;
-  test::DrainHarness h(MarkingPolicy::build(policy()));
+  test::DrainHarness h(MarkingPolicy::build(mark_policy()));
   FakeSink sink;
   TestSegment noisy;
   auto a = noisy.attach(1111);
   for (int i = 0; i < 12; ++i) {
-    const auto ring = noisy.submit_window(0, window("x"));
+    const auto ring = noisy.submit_window(0, four_events("x"));
     noisy.ref().ring_header(0, ring).committed.store(1u << 30);
     a->drain(sink, h.ctx());
   }
   REQUIRE(h.stats.rings_corrupt.load() == 12);
   TestSegment other;
   auto b = other.attach(2222);
-  const auto ring = other.submit_window(0, window("y"));
+  const auto ring = other.submit_window(0, four_events("y"));
   other.ref().ring_header(0, ring).committed.store(13);
   b->drain(sink, h.ctx());
   CHECK(h.stats.rings_corrupt.load() == 13);
@@ -228,26 +228,26 @@ TEST_CASE("hostile segment: a corrupt active ring is counted once, not at every 
   // it corrupt each time, for as long as the client left it so.
   TestSegment ts;
   auto cs = ts.attach();
-  auto pc = policy();
+  auto pc = mark_policy();
   pc.flush_after_ns = 2'000'000'000;
   test::DrainHarness h(MarkingPolicy::build(pc));
   FakeSink sink;
-  const auto ring = ts.activate_with(0, window("a", true));
+  const auto ring = ts.activate_with(0, four_events("a", true));
   ts.ref().ring_data(0, ring)[11] = 9;  // the first record's level: above fatal
   for (int poll = 0; poll < 5; ++poll) cs->flush_waiting_marks(sink, h.ctx(), 100'000'000'000ull + poll);
   CHECK(h.stats.rings_corrupt.load() == 1);
   CHECK_FALSE(cs->faulty());
   // The writer moves on (committed changes): looked at again.
-  ts.append_active(0, window("b"));
+  ts.append_active(0, four_events("b"));
   cs->flush_waiting_marks(sink, h.ctx(), 200'000'000'000ull);
   CHECK(h.stats.rings_corrupt.load() == 2);
 }
 
 TEST_CASE("hostile segment: rings a previous daemon held, reclaimed after a restart, are not taken for duplicates") {
   TestSegment ts;
-  test::DrainHarness h(MarkingPolicy::build(policy(1)));
+  test::DrainHarness h(MarkingPolicy::build(mark_policy(1)));
   FakeSink sink;
-  const auto held = ts.submit_window(0, window("u"));  // held as pre-roll by the first daemon
+  const auto held = ts.submit_window(0, four_events("u"));  // held as pre-roll by the first daemon
   {
     auto first = ts.attach();
     first->drain(sink, h.ctx());
@@ -258,7 +258,7 @@ TEST_CASE("hostile segment: rings a previous daemon held, reclaimed after a rest
   next->drain(sink, h.ctx());  // reclaims it (holds it again as pre-roll)
   // The client goes on: every other ring, then the reclaimed one once handed back.
   for (int i = 0; i < 8; ++i) {
-    ts.submit_window(0, window("w" + std::to_string(i), i % 3 == 2));
+    ts.submit_window(0, four_events("w" + std::to_string(i), i % 3 == 2));
     next->drain(sink, h.ctx());
     REQUIRE_FALSE(next->faulty());
   }

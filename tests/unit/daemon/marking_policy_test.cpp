@@ -14,12 +14,14 @@
 
 #include "config.hpp"
 #include "marking_policy.hpp"
+#include "parse_options.hpp"
 #include "test_segment.hpp"
 
 using namespace preroll;
 using daemon::MarkingPolicy;
 using daemon::PolicyConfig;
 using daemon::TriggerSpec;
+using test::parse_options;
 
 namespace {
 
@@ -40,11 +42,6 @@ TriggerSpec re(std::string s) { return {std::move(s), daemon::PatternKind::regex
 bool marks(const MarkingPolicy& p, std::string_view message, std::string_view name = "app", std::uint8_t level = 2) {
   auto scratch = p.matcher() ? p.matcher()->make_scratch() : nullptr;
   return p.marks(name, message, level, scratch.get());
-}
-
-daemon::ParseOutcome parse(std::vector<const char*> args) {
-  args.insert(args.begin(), "prerolld");
-  return daemon::parse_command_line(static_cast<int>(args.size()), args.data(), "");
 }
 
 }  // namespace
@@ -157,7 +154,7 @@ TEST_CASE("test_detail_lane_control_initialization") {
 }
 
 TEST_CASE("cli_config__to_marking_policy__then_patterns_loaded") {
-  const auto r = parse({"--trigger", "timeout", "--trigger", "re:5\\d\\d$", "--trigger", "lit:re:literal",
+  const auto r = parse_options({"--trigger", "timeout", "--trigger", "re:5\\d\\d$", "--trigger", "lit:re:literal",
                         "--min-count", "3", "--within", "2.5", "--ignore-case", "--trigger-field", "message",
                         "--trigger-level", "warn"});
   REQUIRE(r.config.has_value());
@@ -180,7 +177,7 @@ TEST_CASE("cli_config__to_marking_policy__then_patterns_loaded") {
 
 TEST_CASE("invalid_cli_config__graceful_handling__then_default_policy") {
   // Each problem is reported with the option and value, and nothing runs.
-  const auto r = parse({"--trigger", "", "--min-count", "0", "--trigger-field", "body", "--marking", "maybe"});
+  const auto r = parse_options({"--trigger", "", "--min-count", "0", "--trigger-field", "body", "--marking", "maybe"});
   CHECK_FALSE(r.config.has_value());
   CHECK(r.exit_code == 1);
   CHECK(r.message.find("--trigger ''") != std::string::npos);
@@ -188,10 +185,10 @@ TEST_CASE("invalid_cli_config__graceful_handling__then_default_policy") {
   CHECK(r.message.find("--trigger-field") != std::string::npos);
   CHECK(r.message.find("--marking") != std::string::npos);
   // A count condition without its trigger, or half a condition, is refused.
-  CHECK_FALSE(parse({"--min-count", "3", "--trigger", "x"}).config.has_value());
-  CHECK_FALSE(parse({"--trigger", "x", "--min-count", "3"}).config.has_value());
+  CHECK_FALSE(parse_options({"--min-count", "3", "--trigger", "x"}).config.has_value());
+  CHECK_FALSE(parse_options({"--trigger", "x", "--min-count", "3"}).config.has_value());
   // A rejected reload leaves the running (default) policy in force.
-  const auto defaults = parse({});
+  const auto defaults = parse_options({});
   REQUIRE(defaults.config.has_value());
   daemon::PolicyHolder holder(MarkingPolicy::build(defaults.config->policy));
   const auto before = holder.load();

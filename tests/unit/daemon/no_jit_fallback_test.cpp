@@ -77,17 +77,19 @@ bool deny_write_execute() {
   return ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 && ::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) == 0;
 }
 
-PatternSpec re(std::string text, bool ignore_case = false) {
+PatternSpec regex_spec(std::string text, bool ignore_case = false) {
   return {std::move(text), PatternKind::regex, ignore_case};
 }
-PatternSpec lit(std::string text, bool ignore_case = false) {
+PatternSpec literal_spec(std::string text, bool ignore_case = false) {
   return {std::move(text), PatternKind::literal, ignore_case};
 }
 
 const std::vector<PatternSpec> kSpecs = {
-    re("timeout after [0-9]+ ?ms"),  re("conn(ection)? reset", true), re("^GET /api/\\w+ [45]\\d\\d"),
-    re("(a|b)+c{2,}d"),              re("x.*y.*z"),                   lit("panic"),
-    lit("Deadlock", true),           re("\\bslow query\\b.*\\d{3,}"), re("(?i)disk (full|quota)"),
+    regex_spec("timeout after [0-9]+ ?ms"),    regex_spec("conn(ection)? reset", true),
+    regex_spec("^GET /api/\\w+ [45]\\d\\d"),   regex_spec("(a|b)+c{2,}d"),
+    regex_spec("x.*y.*z"),                     literal_spec("panic"),
+    literal_spec("Deadlock", true),            regex_spec("\\bslow query\\b.*\\d{3,}"),
+    regex_spec("(?i)disk (full|quota)"),
 };
 
 std::vector<std::string> corpus() {
