@@ -23,11 +23,13 @@ namespace {
 // pinning its memory for the life of the writer.
 constexpr std::size_t kKeepBufferCapacity = 16u << 20;
 
-struct ZstdContextDeleter {
+}  // namespace
+
+// Not in the anonymous namespace: Writer::Impl, a member of an exported
+// class, holds one (GCC's -Wsubobject-linkage, seen in unity builds).
+struct WriterZstdDeleter {
   void operator()(ZSTD_CCtx* c) const noexcept { ZSTD_freeCCtx(c); }
 };
-
-}  // namespace
 
 std::string_view to_string(Compression c) noexcept {
   switch (c) {
@@ -55,7 +57,7 @@ struct Writer::Impl {
   bool broken = false;  // a failed write could not be rolled back
   std::vector<std::uint8_t> buffer;
   WriterOptions options;
-  std::unique_ptr<ZSTD_CCtx, ZstdContextDeleter> zstd;
+  std::unique_ptr<ZSTD_CCtx, WriterZstdDeleter> zstd;
   std::vector<std::uint8_t> raw;  // one EVENTS payload before compression
 
   // Appends one EVENTS record holding `raw` to `buffer`: as a zstd frame when
