@@ -91,7 +91,11 @@ std::unique_ptr<const PatternMatcher> PatternMatcher::build(const std::vector<Pa
         c.error_offset = err.offset;
       }
     }
-    if (c.spec.kind == PatternKind::literal) p = Pcre2Pattern::literal(spec.text, spec.ignore_case);
+    if (c.spec.kind == PatternKind::literal) {
+      Pcre2CompileError err;
+      p = Pcre2Pattern::literal(spec.text, spec.ignore_case, err);
+      if (!p.valid()) throw std::invalid_argument(describe(i, spec.text) + ": PCRE2 cannot take it: " + err.message);
+    }
     state->pcre.push_back(std::move(p));
     state->field.push_back(spec.field);
     compiled.push_back(std::move(c));

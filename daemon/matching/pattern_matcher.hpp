@@ -116,8 +116,9 @@ class PatternMatcher final {
   // mixed literals and regexes): do it off the matching path. Throws
   // std::invalid_argument whose message names the offending pattern for: an
   // empty pattern, one over the length limit, more patterns than the limit,
-  // and (with limits.strict) an invalid regex (PCRE2's message and offset
-  // included). std::bad_alloc on memory exhaustion.
+  // a caseless literal too large for PCRE2 (about 32 KiB, possible only with
+  // a raised max_pattern_length), and (with limits.strict) an invalid regex
+  // (PCRE2's message and offset included). std::bad_alloc on memory exhaustion.
   static std::unique_ptr<const PatternMatcher> build(const std::vector<PatternSpec>& specs,
                                                      const MatcherLimits& limits = {});
 

@@ -49,7 +49,7 @@ Pcre2Scratch::~Pcre2Scratch() {
   pcre2_match_data_free(data);
 }
 
-Pcre2Pattern Pcre2Pattern::literal(std::string_view text, bool ignore_case) {
+Pcre2Pattern Pcre2Pattern::literal(std::string_view text, bool ignore_case, Pcre2CompileError& error) {
   Pcre2Pattern p;
   if (!ignore_case) {
     p.memmem_ = true;
@@ -60,7 +60,14 @@ Pcre2Pattern Pcre2Pattern::literal(std::string_view text, bool ignore_case) {
   PCRE2_SIZE offset = 0;
   p.code_.reset(pcre2_compile(reinterpret_cast<PCRE2_SPTR>(text.data()), text.size(),
                               PCRE2_LITERAL | PCRE2_CASELESS, &code, &offset, nullptr));
-  if (!p.code_) throw std::bad_alloc();  // a literal has no syntax to get wrong
+  // A literal has no syntax to get wrong, but one of about 32 KiB and more is
+  // too large for PCRE2's compiled form (64 KiB). This used to throw
+  // std::bad_alloc, reported as out of memory.
+  if (!p.code_) {
+    error.message = error_message(code);
+    error.offset = offset;
+    return p;
+  }
   p.jit_ = pcre2_jit_compile(p.code_.get(), PCRE2_JIT_COMPLETE) == 0;
   return p;
 }

@@ -36,8 +36,10 @@ struct Pcre2CompileError {
 class Pcre2Pattern {
  public:
   // A literal: matched byte for byte (memmem when case-sensitive, PCRE2
-  // with PCRE2_LITERAL | PCRE2_CASELESS otherwise). Throws std::bad_alloc.
-  static Pcre2Pattern literal(std::string_view text, bool ignore_case);
+  // with PCRE2_LITERAL | PCRE2_CASELESS otherwise). When PCRE2 refuses it
+  // (a caseless one too large to compile) returns an empty pattern and fills
+  // `error`. Throws std::bad_alloc.
+  static Pcre2Pattern literal(std::string_view text, bool ignore_case, Pcre2CompileError& error);
   // A regex; on a syntax error returns an empty pattern and fills `error`.
   // Throws std::bad_alloc.
   static Pcre2Pattern regex(std::string_view text, bool ignore_case, Pcre2CompileError& error);
