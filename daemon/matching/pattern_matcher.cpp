@@ -61,6 +61,9 @@ std::uint64_t PatternMatcher::Scratch::match_errors() const noexcept {
 std::unique_ptr<const PatternMatcher> PatternMatcher::build(const std::vector<PatternSpec>& specs,
                                                             const MatcherLimits& limits) {
   const std::size_t max_patterns = std::min<std::size_t>(limits.max_patterns, UINT32_MAX);
+  // The Hyperscan path keeps lengths in 32 bits and escapes a literal's bytes
+  // to up to 4 each.
+  const std::size_t max_length = std::min<std::size_t>(limits.max_pattern_length, UINT32_MAX / 4);
   if (specs.size() > max_patterns)
     throw std::invalid_argument("too many trigger patterns: " + std::to_string(specs.size()) +
                                 " given, the limit is " + std::to_string(max_patterns));
@@ -72,9 +75,9 @@ std::unique_ptr<const PatternMatcher> PatternMatcher::build(const std::vector<Pa
   for (std::size_t i = 0; i < specs.size(); ++i) {
     const PatternSpec& spec = specs[i];
     if (spec.text.empty()) throw std::invalid_argument(describe(i, spec.text) + ": empty trigger pattern");
-    if (spec.text.size() > limits.max_pattern_length)
+    if (spec.text.size() > max_length)
       throw std::invalid_argument(describe(i, spec.text) + ": " + std::to_string(spec.text.size()) +
-                                  " bytes long, the limit is " + std::to_string(limits.max_pattern_length));
+                                  " bytes long, the limit is " + std::to_string(max_length));
     CompiledPattern c;
     c.spec = spec;
     Pcre2Pattern p;
@@ -115,7 +118,7 @@ std::unique_ptr<const PatternMatcher> PatternMatcher::build(const std::vector<Pa
   return std::unique_ptr<const PatternMatcher>(new PatternMatcher(std::move(compiled), std::move(state)));
 }
 
-PatternMatcher::PatternMatcher(std::vector<CompiledPattern> patterns, std::unique_ptr<MatcherState> state)
+PatternMatcher::PatternMatcher(std::vector<CompiledPattern> patterns, std::unique_ptr<MatcherState> state) noexcept
     : patterns_(std::move(patterns)), state_(std::move(state)) {}
 
 PatternMatcher::~PatternMatcher() = default;
@@ -154,8 +157,7 @@ bool PatternMatcher::match_any(const EventText& event, Scratch& scratch) const n
 #ifdef PREROLL_HAVE_HYPERSCAN
   if (state_->hs) return state_->hs->match_any(event, *s);
 #endif
-  if (state_->pcre2_engine) return state_->pcre2_engine->match_any(event, s->pcre);
-  return false;  // no patterns
+  return state_->pcre2_engine->match_any(event, s->pcre);  // built whenever Hyperscan is not used, even for no patterns
 }
 
 // The window fast path. Strategy chosen by measurement (bench_marking, 2-core

@@ -60,7 +60,7 @@ struct CompiledPattern {
 // Build options. The name stays for the policy code written against it.
 struct MatcherLimits {
   std::size_t max_patterns = 4096;
-  std::size_t max_pattern_length = 4096;
+  std::size_t max_pattern_length = 4096;  // at most UINT32_MAX / 4 whatever is asked
   bool strict = false;  // an invalid regex is an error instead of a literal fallback
   // Use Hyperscan when the build has it and the CPU supports it. Off: PCRE2-JIT
   // alone (the benchmark and the tests compare both in one process).
@@ -154,7 +154,7 @@ class PatternMatcher final {
                               std::vector<PatternHit>& hits) const;
 
  private:
-  PatternMatcher(std::vector<CompiledPattern> patterns, std::unique_ptr<matching_detail::MatcherState> state);
+  PatternMatcher(std::vector<CompiledPattern> patterns, std::unique_ptr<matching_detail::MatcherState> state) noexcept;
   [[nodiscard]] matching_detail::ScratchState* own(Scratch& scratch) const noexcept;
   // The body of match_events (chunked) and match_events_per_event.
   void match_window(std::span<const EventText> events, Scratch& scratch, std::vector<PatternHit>& hits,

@@ -7,7 +7,9 @@
 
 namespace preroll::daemon::matching_detail {
 
-Pcre2Engine::Pcre2Engine(const std::vector<CompiledPattern>& patterns, const MatcherState& state) : state_(state) {
+// The GCOVR_EXCL_BR_LINE on the next line: it has no source branch, only the compiler's loops over plans_[2]; the
+// one destroying a partly built array would run only if building a FieldPlan threw, which it cannot.
+Pcre2Engine::Pcre2Engine(const std::vector<CompiledPattern>& patterns, const MatcherState& state) : state_(state) {  // GCOVR_EXCL_BR_LINE
   for (const Part part : {Part::name, Part::message}) {
     FieldPlan& plan = plans_[static_cast<int>(part)];
     std::string alternation;
@@ -58,14 +60,11 @@ bool Pcre2Engine::match_any(const EventText& e, Pcre2Scratch& s) const noexcept 
     const FieldPlan& plan = plans_[static_cast<int>(part)];
     const std::string_view text = part == Part::name ? e.name : e.message;
     if (!plan.members.empty()) {
-      switch (plan.alternation.test(text, s)) {
-        case Pcre2Pattern::Answer::yes: return true;  // some member matches
-        case Pcre2Pattern::Answer::no: break;
-        case Pcre2Pattern::Answer::error:
-          for (const std::uint32_t id : plan.members)
-            if (state_.pcre[id].matches(text, s)) return true;
-          break;
-      }
+      const Pcre2Pattern::Answer a = plan.alternation.test(text, s);
+      if (a == Pcre2Pattern::Answer::yes) return true;  // some member matches
+      if (a == Pcre2Pattern::Answer::error)              // a limit: ask each member
+        for (const std::uint32_t id : plan.members)
+          if (state_.pcre[id].matches(text, s)) return true;
     }
     for (const std::uint32_t id : plan.solo)
       if (state_.pcre[id].matches(text, s)) return true;
