@@ -98,8 +98,16 @@ class Process {
           const std::filesystem::path& stdout_file, const std::filesystem::path& stderr_file,
           const std::vector<int>& pass_fds = {})
       : stdout_(stdout_file), stderr_(stderr_file) {
+    // A variable in `extra_env` replaces the inherited one: with both in the
+    // environment, getenv() would find the inherited one first.
+    const auto name_of = [](const std::string& e) { return e.substr(0, e.find('=')); };
     std::vector<std::string> env_strings;
-    for (char** e = environ; *e != nullptr; ++e) env_strings.emplace_back(*e);
+    for (char** e = environ; *e != nullptr; ++e) {
+      const std::string inherited = *e;
+      bool replaced = false;
+      for (const auto& x : extra_env) replaced = replaced || name_of(x) == name_of(inherited);
+      if (!replaced) env_strings.push_back(inherited);
+    }
     for (const auto& e : extra_env) env_strings.push_back(e);
     std::vector<char*> args, env;
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
