@@ -12,8 +12,10 @@ using detail::load_u32;
 using detail::load_u64;
 
 bool is_known_type(std::uint16_t type) noexcept {
-  return type >= static_cast<std::uint16_t>(RecordType::file_header) &&
-         type <= static_cast<std::uint16_t>(RecordType::end);
+  // One comparison: types below file_header wrap around to large values.
+  constexpr auto first = static_cast<std::uint16_t>(RecordType::file_header);
+  constexpr auto last = static_cast<std::uint16_t>(RecordType::end);
+  return static_cast<std::uint16_t>(type - first) <= last - first;
 }
 
 RecordHeader decode_record_header(const std::uint8_t* p) noexcept {

@@ -61,22 +61,23 @@ class FieldReader {
 }  // namespace
 
 void append_header_payload(std::vector<std::uint8_t>& buf, const FileHeader& h) {
-  const json object = {
-      {"format_version", kVersion},
-      {"preroll_version", h.preroll_version},
-      {"host_name", h.host_name},
-      {"boot_id", h.boot_id},
-      {"pid", h.pid},
-      {"uid", h.uid},
-      {"process_name", h.process_name},
-      {"command_line", h.command_line},
-      {"process_start_ns", h.process_start_ns},
-      {"clock_realtime_ns", h.clock_realtime_ns},
-      {"clock_monotonic_ns", h.clock_monotonic_ns},
-      // A string, not an embedded object, so it round-trips byte for byte.
-      {"policy_json", h.policy_json},
-      {"file_sequence", h.file_sequence},
-  };
+  // Member by member rather than from an initializer list: the same object
+  // (keys are sorted either way), and no temporary array of them to unwind.
+  json object = json::object();
+  object["format_version"] = kVersion;
+  object["preroll_version"] = h.preroll_version;
+  object["host_name"] = h.host_name;
+  object["boot_id"] = h.boot_id;
+  object["pid"] = h.pid;
+  object["uid"] = h.uid;
+  object["process_name"] = h.process_name;
+  object["command_line"] = h.command_line;
+  object["process_start_ns"] = h.process_start_ns;
+  object["clock_realtime_ns"] = h.clock_realtime_ns;
+  object["clock_monotonic_ns"] = h.clock_monotonic_ns;
+  // A string, not an embedded object, so it round-trips byte for byte.
+  object["policy_json"] = h.policy_json;
+  object["file_sequence"] = h.file_sequence;
   // Strings come from the traced process (its name, its command line) and
   // need not be UTF-8; JSON must be, so invalid bytes become U+FFFD.
   const std::string text = object.dump(-1, ' ', false, json::error_handler_t::replace);

@@ -30,6 +30,14 @@ std::string_view to_string(StopReason reason) noexcept {
   return "unknown";
 }
 
+namespace {
+
+[[noreturn]] void refuse(const std::filesystem::path& path, const std::string& why) {
+  throw std::runtime_error(path.string() + ": " + why);
+}
+
+}  // namespace
+
 struct Reader::Impl {
   explicit Impl(const std::filesystem::path& path) : file(path) {}
 
@@ -56,26 +64,25 @@ struct Reader::Impl {
   void accept_end(const Record& rec);
 };
 
-Reader::Reader(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Reader::Reader(std::unique_ptr<Impl> impl) noexcept : impl_(std::move(impl)) {}
 Reader::~Reader() = default;
 
 std::unique_ptr<Reader> Reader::open(const std::filesystem::path& path) {
   auto impl = std::make_unique<Impl>(path);
-  const auto fail = [&](const std::string& why) { throw std::runtime_error(path.string() + ": " + why); };
 
-  if (std::string why = impl->file.read_preamble(); !why.empty()) fail(why);
+  if (std::string why = impl->file.read_preamble(); !why.empty()) refuse(path, why);
   Record rec;
   const RecordResult r = impl->file.read_record(rec);
-  if (r.kind == RecordResult::Kind::end_of_file) fail("no header record after the preamble");
-  if (r.kind == RecordResult::Kind::damaged) fail("bad header record: " + r.detail);
+  if (r.kind == RecordResult::Kind::end_of_file) refuse(path, "no header record after the preamble");
+  if (r.kind == RecordResult::Kind::damaged) refuse(path, "bad header record: " + r.detail);
   if (rec.header.type != static_cast<std::uint16_t>(RecordType::file_header)) {
-    fail("first record has type " + std::to_string(rec.header.type) + ", not a file header");
+    refuse(path, "first record has type " + std::to_string(rec.header.type) + ", not a file header");
   }
   std::string why;
-  if (!format::decode_header_payload(rec.payload, impl->header, why)) fail(why);
+  if (!format::decode_header_payload(rec.payload, impl->header, why)) refuse(path, why);
   if (impl->header.format_version != format::kVersion) {
-    fail("header says format version " + std::to_string(impl->header.format_version) + ", preamble says " +
-         std::to_string(format::kVersion));
+    refuse(path, "header says format version " + std::to_string(impl->header.format_version) +
+                     ", preamble says " + std::to_string(format::kVersion));
   }
   impl->status.good_records = 1;
   impl->status.offset = impl->file.offset();
@@ -151,7 +158,8 @@ bool Reader::Impl::read(ReadWindow& out) {
         continue;
     }
 
-    if (in_window && out.events.size() == out.meta.event_count) {
+    // Only a window or an events record gets here, and either leaves a window open.
+    if (out.events.size() == out.meta.event_count) {
       in_window = false;
       status.good_records += window_records;
       status.windows += 1;

@@ -58,7 +58,9 @@ struct Writer::Impl {
   std::vector<std::uint8_t> buffer;
   WriterOptions options;
   std::unique_ptr<ZSTD_CCtx, WriterZstdDeleter> zstd;
-  std::vector<std::uint8_t> raw;  // one EVENTS payload before compression
+  // One EVENTS payload before compression: at most kEventsSplitSize plus one
+  // event, so its capacity stays under kKeepBufferCapacity (never released).
+  std::vector<std::uint8_t> raw;
 
   // Appends one EVENTS record holding `raw` to `buffer`: as a zstd frame when
   // compression is on and the frame is smaller, else as is.
@@ -71,7 +73,8 @@ struct Writer::Impl {
       const std::size_t at = buffer.size();
       buffer.resize(at + bound);
       const std::size_t n = ZSTD_compress2(zstd.get(), buffer.data() + at, bound, raw.data(), raw.size());
-      if (!ZSTD_isError(n) && n < raw.size()) {
+      // An error code is one of the largest size_t values, never below raw.size().
+      if (n < raw.size()) {
         buffer.resize(at + n);
         finish(record, "events record");
         return;
@@ -111,8 +114,10 @@ struct Writer::Impl {
         done += static_cast<std::size_t>(n);
         continue;
       }
-      if (n < 0 && errno == EINTR) continue;
-      const int err = n < 0 ? errno : EIO;
+      // write(2) to a regular file is not interrupted by a signal on Linux,
+      // nor does it return 0 for a non-empty buffer: defensive only.
+      if (n < 0 && errno == EINTR) continue;  // GCOVR_EXCL_BR_LINE: see above
+      const int err = n < 0 ? errno : EIO;     // GCOVR_EXCL_BR_LINE: see above
       if (done > 0 && ::ftruncate(fd, static_cast<off_t>(size)) != 0) broken = true;
       fail_errno(err, what);
     }
@@ -123,7 +128,7 @@ struct Writer::Impl {
   }
 };
 
-Writer::Writer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Writer::Writer(std::unique_ptr<Impl> impl) noexcept : impl_(std::move(impl)) {}
 
 Writer::~Writer() {
   try {
@@ -140,6 +145,8 @@ std::unique_ptr<Writer> Writer::create(const std::filesystem::path& path, const 
   impl->options = options;
   if (options.compression == Compression::zstd) {
     impl->zstd.reset(ZSTD_createCCtx());
+    // GCOVR_EXCL_START: ZSTD_createCCtx fails only when malloc does, and the
+    // parameters are valid (a level clamped to zstd's range, flags 0 and 1).
     if (!impl->zstd) impl->fail(std::errc::not_enough_memory, "cannot create a zstd context");
     // The frame records its content size (the reader bounds its buffer by
     // it) and a zstd checksum is redundant with the record's xxHash.
@@ -149,6 +156,7 @@ std::unique_ptr<Writer> Writer::create(const std::filesystem::path& path, const 
         ZSTD_isError(ZSTD_CCtx_setParameter(impl->zstd.get(), ZSTD_c_checksumFlag, 0))) {
       impl->fail(std::errc::invalid_argument, "cannot set zstd parameters");
     }
+    // GCOVR_EXCL_STOP
   }
   // Encode before creating the file, so a header too big leaves nothing behind.
   format::append_preamble(impl->buffer);
@@ -211,7 +219,6 @@ std::uint64_t Writer::append_window(const WindowMeta& meta, std::span<const Even
     for (std::size_t i = first; i < next; ++i) format::append_event(w.raw, events[i]);
     w.append_events_record();
   }
-  if (w.raw.capacity() > kKeepBufferCapacity) std::vector<std::uint8_t>().swap(w.raw);
   const std::uint64_t appended = w.buffer.size();
   w.commit("cannot append " + label);
   w.windows += 1;

@@ -80,7 +80,7 @@ class Reader {
 
  private:
   struct Impl;
-  explicit Reader(std::unique_ptr<Impl> impl);
+  explicit Reader(std::unique_ptr<Impl> impl) noexcept;
   std::unique_ptr<Impl> impl_;
 };
 

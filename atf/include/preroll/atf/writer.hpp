@@ -70,7 +70,7 @@ class Writer {
 
  private:
   struct Impl;
-  explicit Writer(std::unique_ptr<Impl> impl);
+  explicit Writer(std::unique_ptr<Impl> impl) noexcept;
   std::unique_ptr<Impl> impl_;
 };
 
