@@ -51,11 +51,12 @@ class TempDir {
 };
 
 // Polls `cond` every 10 ms until it holds or `timeout` passes.
-inline bool wait_for(const std::function<bool()>& cond, std::chrono::milliseconds timeout) {
+inline bool wait_for(const std::function<bool()>& cond, std::chrono::milliseconds timeout,
+                     std::chrono::milliseconds poll = std::chrono::milliseconds(10)) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
     if (cond()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    std::this_thread::sleep_for(poll);
   }
   return cond();
 }
@@ -63,12 +64,7 @@ inline bool wait_for(const std::function<bool()>& cond, std::chrono::millisecond
 // wait_for polling every 50 ms, for conditions that run a program (prerollctl)
 // or read /proc: not every 10 ms.
 inline bool eventually(const std::function<bool()>& cond, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (cond()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return cond();
+  return wait_for(cond, timeout, std::chrono::milliseconds(50));
 }
 
 // Mappings in process `pid` of memfds whose name starts with `name` (a
