@@ -17,8 +17,9 @@ bool CountConditions::on_match(const MarkingPolicy& policy, std::uint32_t patter
   // than min_count of them (older ones cannot change the answer).
   // Windows of different lanes arrive out of time order: a match older than
   // the newest kept one counts as inside the span.
+  // Never empties: the match just added has age 0 and min_count is at least 2.
   const auto age = [&](std::uint64_t then) { return t_ns > then ? t_ns - then : 0; };
-  while (!times.empty() && (age(times.front()) > t.within_ns || times.size() > t.min_count)) times.pop_front();
+  while (age(times.front()) > t.within_ns || times.size() > t.min_count) times.pop_front();
   return times.size() >= t.min_count;
 }
 

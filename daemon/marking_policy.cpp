@@ -26,7 +26,10 @@ PatternStats::LastMatch PatternStats::last(std::uint32_t id) const {
 std::shared_ptr<const MarkingPolicy> MarkingPolicy::build(const PolicyConfig& config) {
   if (config.trigger_level < -1 || config.trigger_level > 5)
     throw std::invalid_argument("--trigger-level " + std::to_string(config.trigger_level) + " outside 0..5");
-  auto p = std::shared_ptr<MarkingPolicy>(new MarkingPolicy());
+  // The line's one branch besides the exception edges is the compiler's flag
+  // "free the new object if constructing it threw", tested when the
+  // shared_ptr's own allocation throws, and clear by then.
+  auto p = std::shared_ptr<MarkingPolicy>(new MarkingPolicy());  // GCOVR_EXCL_BR_LINE
   p->config_ = config;
   std::vector<PatternSpec> specs;
   for (const TriggerSpec& t : config.triggers) {
@@ -81,14 +84,15 @@ std::string MarkingPolicy::to_json() const {
   j["flush_after_s"] = static_cast<double>(config_.flush_after_ns) / 1e9;
   j["on_crash"] = config_.on_crash;
   j["scope"] = config_.process_scope ? "process" : "lane";
-  j["engine"] = matcher_ ? std::string(matcher_->engine()) : std::string("none");
+  j["engine"] = matcher_ ? matcher_->engine() : std::string_view("none");
   j["patterns"] = nlohmann::json::array();
   for (std::uint32_t id = 0; id < config_.triggers.size(); ++id) {
     const TriggerSpec& t = config_.triggers[id];
-    const bool fell_back = matcher_ && matcher_->patterns()[id].fell_back_to_literal;
-    nlohmann::json pj = {{"id", id},
-                         {"kind", t.kind == PatternKind::regex && !fell_back ? "regex" : "literal"},
-                         {"text", t.text}};
+    const bool fell_back = matcher_->patterns()[id].fell_back_to_literal;  // patterns imply a matcher
+    nlohmann::json pj;
+    pj["id"] = id;
+    pj["kind"] = t.kind == PatternKind::regex && !fell_back ? "regex" : "literal";
+    pj["text"] = t.text;
     if (fell_back) pj["fallback"] = matcher_->patterns()[id].compile_error;
     if (t.min_count > 1) {
       pj["min_count"] = t.min_count;

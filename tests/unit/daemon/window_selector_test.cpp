@@ -99,3 +99,59 @@ TEST_CASE("final partial ring is kept only when marked, with the given reason, p
   CHECK(d.held_reason == KeepReason::client_crash);
   CHECK_FALSE(s.on_final(KeepReason::client_exit, {true, 0, 0, OnCrash::all}, 0).persist());
 }
+
+TEST_CASE("final partial ring after a marked window: kept as post-roll while post-roll is left, held windows stay held") {
+  WindowSelector s;
+  s.note_marked();
+  CHECK(s.on_window(rolls(2, 2), 0).persist());  // the marked window: post-roll of 2 starts
+  REQUIRE(s.post_roll_left() == 2);
+  // The client exits; nothing marked since: the partial ring is post-roll.
+  // One window is held back (pre-roll of nothing marked): it is not released.
+  const Decision d = s.on_final(KeepReason::client_exit, rolls(2, 2), 1);
+  CHECK(d.persist());
+  CHECK(d.reason == KeepReason::post_roll);
+  CHECK_FALSE(d.release_held);
+  CHECK(d.held_reason == KeepReason::pre_roll);
+  CHECK(s.post_roll_left() == 1);
+  CHECK(s.persisted() == 2);
+}
+
+TEST_CASE("final partial ring, marked, with windows held: kept with its reason and the held ones released as pre-roll") {
+  WindowSelector s;
+  CHECK(s.on_window(rolls(2, 0), 0).action == Decision::Action::hold);
+  s.note_marked();
+  const Decision d = s.on_final(KeepReason::daemon_shutdown, rolls(2, 0), 1);
+  CHECK(d.persist());
+  CHECK(d.reason == KeepReason::daemon_shutdown);
+  CHECK(d.release_held);
+  CHECK(d.held_reason == KeepReason::pre_roll);
+  CHECK_FALSE(s.marked_since_dump());
+  CHECK(s.held() == 1);
+  CHECK(s.persisted() == 1);
+}
+
+TEST_CASE("final partial ring with marking off: kept with its reason, held windows released with the same reason") {
+  WindowSelector s;
+  const SelectionPolicy off{false, 2, 0, OnCrash::none};
+  Decision d = s.on_final(KeepReason::client_exit, off, 2);
+  CHECK(d.persist());
+  CHECK(d.reason == KeepReason::client_exit);
+  CHECK(d.release_held);
+  CHECK(d.held_reason == KeepReason::client_exit);
+  d = s.on_final(KeepReason::client_exit, off, 0);
+  CHECK(d.persist());
+  CHECK_FALSE(d.release_held);
+}
+
+TEST_CASE("final partial ring of a crashed client: --on-crash marked keeps it only when marked") {
+  WindowSelector s;
+  const SelectionPolicy marked_only{true, 0, 0, OnCrash::marked};
+  CHECK(s.on_final(KeepReason::client_crash, marked_only, 0).action == Decision::Action::discard);
+  s.note_marked();
+  const Decision d = s.on_final(KeepReason::client_crash, marked_only, 0);
+  CHECK(d.persist());
+  CHECK(d.reason == KeepReason::client_crash);
+  CHECK_FALSE(d.release_held);
+  CHECK(s.discarded() == 1);
+  CHECK(s.persisted() == 1);
+}
