@@ -37,6 +37,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace preroll::test {
@@ -45,6 +46,7 @@ struct SyscallFault {
   long nr = 0;                          // SYS_...
   int error = EIO;                      // errno it fails with
   std::optional<std::uint32_t> arg0{};  // only when the first argument (its low 32 bits) is this
+  std::optional<std::uint32_t> arg1{};  // and the second
 };
 
 // Makes the listed system calls of this process fail from now on. True when
@@ -57,20 +59,23 @@ inline bool fail_syscalls(std::initializer_list<SyscallFault> faults) {
 #else
   return false;
 #endif
-  constexpr std::uint32_t arg0_low = offsetof(seccomp_data, args);  // little-endian: the low half first
+  // Little-endian: an argument's low half comes first.
+  const auto arg_low = [](int i) { return static_cast<std::uint32_t>(offsetof(seccomp_data, args) + 8 * i); };
   std::vector<sock_filter> code;
   code.push_back(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)));
   const std::size_t arch_jump = code.size();
   code.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, arch, 0, 0));  // jf patched: to ALLOW
   for (const SyscallFault& f : faults) {
     const auto ret = static_cast<std::uint32_t>(SECCOMP_RET_ERRNO | (static_cast<std::uint32_t>(f.error) & SECCOMP_RET_DATA));
-    code.push_back(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)));
-    if (f.arg0) {
-      code.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, static_cast<std::uint32_t>(f.nr), 0, 3));
-      code.push_back(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, arg0_low));
-      code.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, *f.arg0, 0, 1));
-    } else {
-      code.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, static_cast<std::uint32_t>(f.nr), 0, 1));
+    // Each test that fails jumps past this fault's RET to the next fault.
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> tests = {
+        {static_cast<std::uint32_t>(offsetof(seccomp_data, nr)), static_cast<std::uint32_t>(f.nr)}};
+    if (f.arg0) tests.emplace_back(arg_low(0), *f.arg0);
+    if (f.arg1) tests.emplace_back(arg_low(1), *f.arg1);
+    for (std::size_t i = 0; i < tests.size(); ++i) {
+      const auto skip = static_cast<std::uint8_t>(2 * (tests.size() - i - 1) + 1);  // the later tests and the RET
+      code.push_back(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, tests[i].first));
+      code.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, tests[i].second, 0, skip));
     }
     code.push_back(BPF_STMT(BPF_RET | BPF_K, ret));
   }
