@@ -49,14 +49,15 @@ group() {
 }
 
 echo "== coverage (gcovr; throw and unreachable branches excluded)"
-# Floors measured on the asan preset (-O0): at -O0 gcov sees every branch
-# of the source, which -O1 partly folded away (ATF branches: 73% at -O1,
-# 68% at -O0 for the same tests). Groups the integration tests reach keep a
-# point of slack below the last figures: which paths a timing-dependent test
-# takes varies a little from run to run.
-group "pattern matching (daemon/matching/)" 100 96 100 100 'daemon/matching/'
-group "marking and selective persistence" 96 74 98 98 'daemon/(marking_policy|count_conditions|window_selector)\.(cpp|hpp)'
-group "shm_protocol/" 95 71 95 85 'shm_protocol/'
-group "daemon/" 95 77 95 85 'daemon/'
-group "ATF library (atf/)" 92 68 95 85 'atf/'
+# Floors measured on the asan preset (ASan + gcov, -O0, no UBSan: its checks
+# would be counted as branches): at -O0 gcov sees every branch of the
+# source, which -O1 partly folded away. Every floor is at least the bar, so
+# CI fails below the bar. Groups the integration tests reach keep a point of
+# slack below the last figures where the bar allows: which paths a
+# timing-dependent test takes varies a little from run to run.
+group "pattern matching (daemon/matching/)" 100 100 100 100 'daemon/matching/'
+group "marking and selective persistence" 99 98 98 98 'daemon/(marking_policy|count_conditions|window_selector)\.(cpp|hpp)'
+group "shm_protocol/" 99 94 95 85 'shm_protocol/'
+group "daemon/" 96 85 95 85 'daemon/'
+group "ATF library (atf/)" 99 99 95 85 'atf/'
 exit $failed
