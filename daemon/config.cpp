@@ -104,7 +104,10 @@ po::options_description file_options() {
     ("max-clients-per-user", unsigned_value<std::uint32_t>(1024),
         "client connections of one uid served at once, root's and the daemon's own included (1-1000000)")
     ("max-control-connections", unsigned_value<std::uint32_t>(64),
-        "control socket (prerollctl) connections served at once; more get an error and are closed (1-65536)")
+        "control socket (prerollctl) connections served at once, the last eighth only to root and the daemon's "
+        "own uid; more get an error and are closed (1-65536)")
+    ("max-control-connections-per-user", unsigned_value<std::uint32_t>(8),
+        "control socket connections of one uid other than root and the daemon's own (1-65536)")
     ("compress", po::value<std::string>()->default_value("zstd"),
         "how event records are stored: zstd (each events record a zstd frame when that is smaller) or none")
     ("compress-level", po::value<int>()->default_value(1), "zstd level, 1 (fastest) to 19")
@@ -278,6 +281,7 @@ ParseOutcome parse_command_line(int argc, const char* const argv[], const std::s
   cfg.max_clients = vm["max-clients"].as<Unsigned<std::uint32_t>>().value;
   cfg.max_clients_per_user = vm["max-clients-per-user"].as<Unsigned<std::uint32_t>>().value;
   cfg.max_control_connections = vm["max-control-connections"].as<Unsigned<std::uint32_t>>().value;
+  cfg.max_control_connections_per_user = vm["max-control-connections-per-user"].as<Unsigned<std::uint32_t>>().value;
   cfg.policy.ignore_case = vm["ignore-case"].as<bool>();
   cfg.policy.strict_patterns = vm["strict-patterns"].as<bool>();
   cfg.check_only = vm.count("check-config") != 0;
@@ -339,6 +343,9 @@ ParseOutcome parse_command_line(int argc, const char* const argv[], const std::s
     problems.push_back("--max-clients-per-user " + std::to_string(cfg.max_clients_per_user) + " outside 1-1000000");
   if (cfg.max_control_connections < 1 || cfg.max_control_connections > 65536)
     problems.push_back("--max-control-connections " + std::to_string(cfg.max_control_connections) +
+                       " outside 1-65536");
+  if (cfg.max_control_connections_per_user < 1 || cfg.max_control_connections_per_user > 65536)
+    problems.push_back("--max-control-connections-per-user " + std::to_string(cfg.max_control_connections_per_user) +
                        " outside 1-65536");
   parse_storage_options(vm, cfg.storage, problems);
 

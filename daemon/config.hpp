@@ -48,7 +48,8 @@ struct DaemonConfig {
   std::uint32_t hello_timeout_s = 5;            // a registration connection without a valid HELLO is closed
   std::uint32_t max_clients = 4096;             // registration connections, attached or not
   std::uint32_t max_clients_per_user = 1024;    // the same, per uid (root and the daemon's own uid too)
-  std::uint32_t max_control_connections = 64;   // control socket connections at once
+  std::uint32_t max_control_connections = 64;   // control socket connections at once; the last eighth for root
+  std::uint32_t max_control_connections_per_user = 8;  // of one uid other than root and the daemon's
   PolicyConfig policy;
   StorageConfig storage;              // compression, fsync, rotation, quota
   std::string config_file;            // the file that was read, empty if none

@@ -1,7 +1,9 @@
-// How many registration connections the daemon holds, in all and per uid,
-// against --max-clients and --max-clients-per-user. Every connection counts
-// from accept to close, attached or not: a connection that never sends HELLO
-// costs a descriptor too. io thread only.
+// How many connections the daemon holds, in all and per uid, against a
+// total and a per-uid limit: registration connections (--max-clients,
+// --max-clients-per-user) and control connections (--max-control-connections,
+// --max-control-connections-per-user). Every connection counts from accept
+// to close, attached or not: a connection that never sends HELLO or a
+// request costs a descriptor too. io thread only.
 #pragma once
 
 #include <cstdint>

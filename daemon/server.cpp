@@ -75,7 +75,7 @@ Server::Server(DaemonConfig config)
                                 });
                                 return true;
                               }},
-        stats_, config_.max_control_connections);
+        stats_, control::ControlLimits{config_.max_control_connections, config_.max_control_connections_per_user});
   } catch (...) {
     boost::system::error_code ec;
     acceptor_.close(ec);

@@ -7,6 +7,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/write.hpp>
 #include <cerrno>
@@ -22,24 +23,12 @@ int open_control_socket(const std::string& path) { return open_listen_socket(pat
 class ControlConnection : public std::enable_shared_from_this<ControlConnection> {
  public:
   using Socket = boost::asio::local::stream_protocol::socket;
-  ControlConnection(Socket socket, ControlServer& server)
-      : socket_(std::move(socket)), timer_(socket_.get_executor()), server_(server) {
-    ucred cred{};
-    socklen_t len = sizeof cred;
-    if (::getsockopt(socket_.native_handle(), SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
-      peer_.pid = static_cast<std::uint32_t>(cred.pid);
-      peer_.uid = static_cast<std::uint32_t>(cred.uid);
-      have_peer_ = true;
-    }
-  }
+  ControlConnection(Socket socket, Peer peer, ControlServer& server)
+      : socket_(std::move(socket)), timer_(socket_.get_executor()), server_(server), peer_(peer) {}
 
-  void start() {
-    if (!have_peer_) {
-      reply_and_close(error_reply("cannot read peer credentials"));
-      return;
-    }
-    read_next();
-  }
+  void start() { read_next(); }
+
+  [[nodiscard]] std::uint32_t uid() const noexcept { return peer_.uid; }
 
   void close() {
     if (closed_) return;
@@ -119,21 +108,24 @@ class ControlConnection : public std::enable_shared_from_this<ControlConnection>
   boost::asio::steady_timer timer_;
   ControlServer& server_;
   Peer peer_;
-  bool have_peer_ = false;
   bool closed_ = false;
   std::string buffer_;
   std::string out_;
 };
 
+std::uint32_t reserved_for_privileged(std::uint32_t max_connections) noexcept {
+  return max_connections < 2 ? 0 : std::max<std::uint32_t>(1, max_connections / 8);
+}
+
 ControlServer::ControlServer(boost::asio::io_context& io, std::string path, ControlState state, DaemonStats& counters,
-                             std::uint32_t max_connections)
+                             ControlLimits limits)
     : io_(io),
       path_(std::move(path)),
       state_(std::move(state)),
       acceptor_(io),
       accept_retry_(io),
       counters_(counters),
-      max_connections_(max_connections) {
+      limits_(limits) {
   const int fd = open_control_socket(path_);
   acceptor_.assign(boost::asio::local::stream_protocol(), fd);
 }
@@ -153,14 +145,7 @@ void ControlServer::accept_next() {
                                 boost::asio::local::stream_protocol::socket socket) {
     if (stopped_ || ec == boost::asio::error::operation_aborted) return;
     if (!ec) {
-      if (connections_.size() >= max_connections_) {
-        refuse(std::move(socket));
-      } else {
-        auto c = std::make_shared<ControlConnection>(std::move(socket), *this);
-        connections_.insert(c);
-        counters_.control_connections.store(connections_.size(), std::memory_order_relaxed);
-        c->start();
-      }
+      admit(std::move(socket));
       accept_next();
       return;
     }
@@ -178,17 +163,50 @@ void ControlServer::accept_next() {
   });
 }
 
-void ControlServer::refuse(boost::asio::local::stream_protocol::socket socket) {
-  DaemonStats::add(counters_.control_refused);
+void ControlServer::admit(boost::asio::local::stream_protocol::socket socket) {
   ucred cred{};
   socklen_t len = sizeof cred;
-  if (::getsockopt(socket.native_handle(), SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) cred = ucred{};
+  if (::getsockopt(socket.native_handle(), SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
+    refuse(std::move(socket), Peer{}, "cannot read peer credentials");
+    return;
+  }
+  const Peer peer{static_cast<std::uint32_t>(cred.pid), static_cast<std::uint32_t>(cred.uid)};
+  // Root and the daemon's own uid have no per-user limit and the last slots
+  // to themselves: an operator's prerollctl gets in while other users hold
+  // every connection they may.
+  const bool priv = privileged(peer, state_.daemon_uid);
+  const std::uint32_t reserve = reserved_for_privileged(limits_.max_connections);
+  const auto verdict = limits_held_.admit(peer.uid, priv ? limits_.max_connections : limits_.max_connections - reserve,
+                                          priv ? limits_.max_connections : limits_.max_per_user);
+  if (verdict == ConnectionLimits::Verdict::per_user) {
+    refuse(std::move(socket), peer,
+           "too many control connections of uid " + std::to_string(peer.uid) +
+               " (--max-control-connections-per-user " + std::to_string(limits_.max_per_user) + ")");
+    return;
+  }
+  if (verdict == ConnectionLimits::Verdict::max_clients) {
+    const bool all_taken = limits_held_.total() >= limits_.max_connections;
+    refuse(std::move(socket), peer,
+           "too many control connections (--max-control-connections " + std::to_string(limits_.max_connections) +
+               (all_taken ? std::string()
+                          : ", of which the last " + std::to_string(reserve) + " are kept for root and the daemon's user") +
+               ")");
+    return;
+  }
+  auto c = std::make_shared<ControlConnection>(std::move(socket), peer, *this);
+  connections_.insert(c);
+  counters_.control_connections.store(connections_.size(), std::memory_order_relaxed);
+  c->start();
+}
+
+void ControlServer::refuse(boost::asio::local::stream_protocol::socket socket, const Peer& peer,
+                           const std::string& why) {
+  DaemonStats::add(counters_.control_refused);
   std::uint64_t held = 0;
   if (refused_log_.admit(held))
-    spdlog::warn("control socket: pid {} uid {} refused: {} connections open (--max-control-connections {}){}",
-                 cred.pid, cred.uid, connections_.size(), max_connections_, LogThrottle::note(held));
-  const std::string reply = error_reply("too many control connections (--max-control-connections " +
-                                        std::to_string(max_connections_) + "); try again later");
+    spdlog::warn("control socket: pid {} uid {} refused: {}; {} connections open{}", peer.pid, peer.uid, why,
+                 connections_.size(), LogThrottle::note(held));
+  const std::string reply = error_reply(why + "; try again later");
   if (::send(socket.native_handle(), reply.data(), reply.size(), MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
   }
   boost::system::error_code ignored;
@@ -196,7 +214,7 @@ void ControlServer::refuse(boost::asio::local::stream_protocol::socket socket) {
 }
 
 void ControlServer::forget(const std::shared_ptr<ControlConnection>& c) {
-  connections_.erase(c);
+  if (connections_.erase(c) != 0) limits_held_.release(c->uid());
   counters_.control_connections.store(connections_.size(), std::memory_order_relaxed);
 }
 

@@ -6,8 +6,10 @@
 // descriptors, and checks that the well-behaved clients beside it are served.
 #include <poll.h>
 #include <sys/resource.h>
+#include <grp.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -28,6 +30,7 @@
 #include "preroll/shm/paths.hpp"
 #include "preroll/shm/wire.hpp"
 #include "prerollctl_runner.hpp"
+#include "test_user.hpp"
 #include "text_lines.hpp"
 
 using namespace std::chrono_literals;
@@ -93,6 +96,8 @@ double cpu_seconds(pid_t pid) {
 // stall, or watch being closed.
 class Raw {
  public:
+  // A connection made elsewhere (connected_as), owned from now on.
+  explicit Raw(int fd) : fd_(fd) { REQUIRE(fd_ >= 0); }
   Raw(const std::filesystem::path& path, int type) {
     fd_ = ::socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
     REQUIRE(fd_ >= 0);
@@ -129,6 +134,25 @@ class Raw {
       got.append(buf, static_cast<std::size_t>(n));
     }
     return std::nullopt;
+  }
+
+  // The first line received (without its newline), or nullopt if none came
+  // within `timeout`.
+  std::optional<std::string> line(std::chrono::milliseconds timeout) const {
+    std::string got;
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (got.find('\n') == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, 50) <= 0) continue;
+      char buf[4096];
+      const ssize_t n = ::recv(fd_, buf, sizeof buf, MSG_DONTWAIT);
+      if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
+      if (n <= 0) break;
+      got.append(buf, static_cast<std::size_t>(n));
+    }
+    const auto end = got.find('\n');
+    if (end == std::string::npos) return std::nullopt;
+    return got.substr(0, end);
   }
 
   // True while the daemon has not closed it (nothing to read, no hang-up).
@@ -200,6 +224,74 @@ std::set<pid_t> attached_pids(DaemonFixture& d) {
 }
 
 const std::string kRefusedLine = "preroll: prerolld refused this process: ";
+
+// A stream connection to `path` made by a child running as uid:gid, so the
+// daemon's SO_PEERCRED names that user; the descriptor comes back over a
+// socket pair and is the caller's.
+int connected_as(uid_t uid, gid_t gid, const std::filesystem::path& path) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+  int pair[2];
+  REQUIRE(::socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, pair) == 0);
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {  // system calls only from here
+    int status = 1;
+    if (::setgroups(0, nullptr) == 0 && ::setresgid(gid, gid, gid) == 0 && ::setresuid(uid, uid, uid) == 0) {
+      const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      char byte = 0;
+      iovec iov{&byte, 1};
+      alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+      msghdr msg{};
+      msg.msg_iov = &iov;
+      msg.msg_iovlen = 1;
+      msg.msg_control = control;
+      msg.msg_controllen = sizeof control;
+      cmsghdr* c = CMSG_FIRSTHDR(&msg);
+      c->cmsg_level = SOL_SOCKET;
+      c->cmsg_type = SCM_RIGHTS;
+      c->cmsg_len = CMSG_LEN(sizeof(int));
+      std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
+      if (fd >= 0 && ::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0 &&
+          ::sendmsg(pair[1], &msg, 0) == 1)
+        status = 0;
+    }
+    ::_exit(status);
+  }
+  ::close(pair[1]);
+  int st = 0;
+  REQUIRE(::waitpid(child, &st, 0) == child);
+  INFO("connecting as uid " << uid << " to " << path);
+  REQUIRE((WIFEXITED(st) && WEXITSTATUS(st) == 0));
+  char byte = 0;
+  iovec iov{&byte, 1};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  const ssize_t n = ::recvmsg(pair[0], &msg, MSG_CMSG_CLOEXEC);
+  ::close(pair[0]);
+  REQUIRE(n == 1);
+  const cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  REQUIRE(c != nullptr);
+  REQUIRE(c->cmsg_type == SCM_RIGHTS);
+  int fd = -1;
+  std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
+  return fd;
+}
+
+// The error a refused control connection was sent before it was closed.
+std::string control_refusal(const Raw& c) {
+  const auto got = c.until_closed(5s);
+  REQUIRE(got.has_value());
+  INFO("reply: " << *got);
+  const json j = json::parse(got->substr(0, got->find('\n')));
+  CHECK(j["ok"] == false);
+  return j.value("error", "");
+}
 
 }  // namespace
 
@@ -422,6 +514,65 @@ TEST_CASE("limits: the control socket serves at most --max-control-connections, 
   INFO("log:\n" << d.log());
   CHECK(!lines.empty());
   CHECK(lines.size() <= 2);
+  d.stop();
+}
+
+TEST_CASE("limits: one user holds at most --max-control-connections-per-user control connections, and other users leave root the last eighth") {
+  if (::geteuid() != 0) {
+    WARN("needs root to create users and connect as them");
+    return;
+  }
+  // 4 in all; the last 1 (an eighth, at least one) only for root and the
+  // daemon's uid; 2 per other user.
+  DaemonFixture d({"--max-control-connections", "4", "--max-control-connections-per-user", "2"});
+  const preroll::test::TestUser a(d.dir.path(), "a");
+  const preroll::test::TestUser b(d.dir.path(), "b");
+  REQUIRE(::chmod(d.dir.path().c_str(), 0755) == 0);  // the users must reach the socket
+  const std::filesystem::path path = preroll::shm::control_socket_path(d.socket.string());
+  const auto as = [&](const preroll::test::TestUser& u) {
+    return std::make_unique<Raw>(connected_as(u.uid(), u.gid(), path));
+  };
+  // Sent nothing, a connection is held until the 5 s request deadline.
+  std::vector<std::unique_ptr<Raw>> held;
+  held.push_back(as(a));
+  held.push_back(as(a));
+  {
+    const auto a3 = as(a);
+    CHECK(control_refusal(*a3) == "too many control connections of uid " + std::to_string(a.uid()) +
+                                      " (--max-control-connections-per-user 2); try again later");
+  }
+  held.push_back(as(b));  // the third of the three other users may have
+  {
+    const auto b2 = as(b);
+    CHECK(control_refusal(*b2) ==
+          "too many control connections (--max-control-connections 4, of which the last 1 are kept for root and the "
+          "daemon's user); try again later");
+  }
+  // Accepted in order: the ones before a refusal were served, and wait.
+  for (const auto& c : held) CHECK(c->open_now());
+
+  // Root gets in while the other users hold all they may (and stays: a
+  // served connection is kept until it idles for 5 s).
+  held.push_back(std::make_unique<Raw>(path, SOCK_STREAM));
+  held.back()->send_all("{\"cmd\":\"stats\"}\n");
+  const auto reply = held.back()->line(10s);
+  REQUIRE(reply.has_value());
+  INFO("root's stats: " << *reply);
+  const json s = json::parse(*reply);
+  CHECK(s["ok"] == true);
+  CHECK(u64(s, "control_connections") == 4);  // a, a, b and root's
+  CHECK(u64(s, "control_connections_refused") == 2);
+
+  // With root's place taken too, everyone is refused the same way.
+  for (const bool root : {true, false}) {
+    const auto over = root ? std::make_unique<Raw>(path, SOCK_STREAM) : as(b);
+    CHECK(control_refusal(*over) == "too many control connections (--max-control-connections 4); try again later");
+  }
+  for (const auto& c : held) CHECK(c->open_now());
+
+  INFO("log:\n" << d.log());
+  CHECK(lines_with(d.log(), {"control socket: pid", "uid " + std::to_string(a.uid()) + " refused: too many control "
+                             "connections of uid", "(--max-control-connections-per-user 2)"}).size() == 1);
   d.stop();
 }
 

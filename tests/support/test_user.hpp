@@ -19,9 +19,11 @@ namespace preroll::test {
 
 class TestUser {
  public:
-  // `dir` keeps useradd's output. CTest runs tests in parallel processes, and
-  // useradd refuses while another holds /etc/passwd's lock (exit 10): retry.
-  explicit TestUser(const std::filesystem::path& dir) : dir_(dir), name_("preroll-t" + std::to_string(::getpid())) {
+  // `dir` keeps useradd's output; `tag` tells apart the users of one test.
+  // CTest runs tests in parallel processes, and useradd refuses while
+  // another holds /etc/passwd's lock (exit 10): retry.
+  explicit TestUser(const std::filesystem::path& dir, const std::string& tag = "")
+      : dir_(dir), name_("preroll-t" + std::to_string(::getpid()) + tag) {
     run_program(dir_, "/usr/sbin/userdel", {name_});  // left over from a killed run, if any
     CtlResult r;
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
@@ -54,6 +56,7 @@ class TestUser {
   TestUser& operator=(const TestUser&) = delete;
 
   uid_t uid() const { return uid_; }
+  gid_t gid() const { return gid_; }
   const std::string& name() const { return name_; }
 
   // `setpriv` arguments that run what follows as this user and group only.
