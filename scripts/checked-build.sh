@@ -25,7 +25,12 @@ cmake --build "$build" -j2
 built=$(date +%s)
 # Not rerun here: the package tests (they install this tree; the README
 # build runs them) and the systemd unit check (no code of ours runs).
-ctest --test-dir "$build" --output-on-failure -j2 --timeout 600 -E '^(package|systemd):'
+skip='^(package|systemd):'
+# Under TSan, the matching test of a 4 GiB field: it ran past its 120 s
+# timeout (2.6 s under ASan), TSan following PCRE2 through 4 GiB of memory;
+# it has one thread, and runs under ASan.
+[ "$kind" = tsan ] && skip+='|field_over_4_gib'
+ctest --test-dir "$build" --output-on-failure -j2 --timeout 600 -E "$skip"
 tested=$(date +%s)
 echo "checked-build $kind: build $((built - start)) s, tests $((tested - built)) s"
 if [ "$kind" = asan ]; then
