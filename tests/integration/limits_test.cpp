@@ -123,36 +123,17 @@ class Raw {
   // within `timeout`. A seqpacket message (REFUSED) is one chunk.
   std::optional<std::string> until_closed(std::chrono::milliseconds timeout) const {
     std::string got;
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      pollfd p{fd_, POLLIN, 0};
-      if (::poll(&p, 1, 50) <= 0) continue;
-      char buf[4096];
-      const ssize_t n = ::recv(fd_, buf, sizeof buf, MSG_DONTWAIT);
-      if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
-      if (n <= 0) return got;
-      got.append(buf, static_cast<std::size_t>(n));
-    }
-    return std::nullopt;
+    if (receive(got, timeout, [](const std::string&) { return false; }) != Received::closed) return std::nullopt;
+    return got;
   }
 
   // The first line received (without its newline), or nullopt if none came
   // within `timeout`.
   std::optional<std::string> line(std::chrono::milliseconds timeout) const {
     std::string got;
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (got.find('\n') == std::string::npos && std::chrono::steady_clock::now() < deadline) {
-      pollfd p{fd_, POLLIN, 0};
-      if (::poll(&p, 1, 50) <= 0) continue;
-      char buf[4096];
-      const ssize_t n = ::recv(fd_, buf, sizeof buf, MSG_DONTWAIT);
-      if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
-      if (n <= 0) break;
-      got.append(buf, static_cast<std::size_t>(n));
-    }
-    const auto end = got.find('\n');
-    if (end == std::string::npos) return std::nullopt;
-    return got.substr(0, end);
+    const auto has_line = [](const std::string& s) { return s.find('\n') != std::string::npos; };
+    if (receive(got, timeout, has_line) != Received::enough) return std::nullopt;
+    return got.substr(0, got.find('\n'));
   }
 
   // True while the daemon has not closed it (nothing to read, no hang-up).
@@ -162,6 +143,25 @@ class Raw {
   }
 
  private:
+  enum class Received { enough, closed, timed_out };
+  // Appends what arrives to `got` until `enough(got)`, the daemon closes or
+  // `timeout` passes.
+  template <typename Enough>
+  Received receive(std::string& got, std::chrono::milliseconds timeout, Enough enough) const {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!enough(got)) {
+      if (std::chrono::steady_clock::now() >= deadline) return Received::timed_out;
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, 50) <= 0) continue;
+      char buf[4096];
+      const ssize_t n = ::recv(fd_, buf, sizeof buf, MSG_DONTWAIT);
+      if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
+      if (n <= 0) return Received::closed;
+      got.append(buf, static_cast<std::size_t>(n));
+    }
+    return Received::enough;
+  }
+
   int fd_ = -1;
 };
 
@@ -225,6 +225,23 @@ std::set<pid_t> attached_pids(DaemonFixture& d) {
 
 const std::string kRefusedLine = "preroll: prerolld refused this process: ";
 
+// A one-byte message with room for one descriptor (SCM_RIGHTS), to send or
+// receive.
+struct FdMessage {
+  char byte = 0;
+  iovec iov{&byte, 1};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr msg{};
+  FdMessage() {
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+  }
+  FdMessage(const FdMessage&) = delete;
+  FdMessage& operator=(const FdMessage&) = delete;
+};
+
 // A stream connection to `path` made by a child running as uid:gid, so the
 // daemon's SO_PEERCRED names that user; the descriptor comes back over a
 // socket pair and is the caller's.
@@ -240,21 +257,14 @@ int connected_as(uid_t uid, gid_t gid, const std::filesystem::path& path) {
     int status = 1;
     if (::setgroups(0, nullptr) == 0 && ::setresgid(gid, gid, gid) == 0 && ::setresuid(uid, uid, uid) == 0) {
       const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-      char byte = 0;
-      iovec iov{&byte, 1};
-      alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-      msghdr msg{};
-      msg.msg_iov = &iov;
-      msg.msg_iovlen = 1;
-      msg.msg_control = control;
-      msg.msg_controllen = sizeof control;
-      cmsghdr* c = CMSG_FIRSTHDR(&msg);
+      FdMessage m;
+      cmsghdr* c = CMSG_FIRSTHDR(&m.msg);
       c->cmsg_level = SOL_SOCKET;
       c->cmsg_type = SCM_RIGHTS;
       c->cmsg_len = CMSG_LEN(sizeof(int));
       std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
       if (fd >= 0 && ::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0 &&
-          ::sendmsg(pair[1], &msg, 0) == 1)
+          ::sendmsg(pair[1], &m.msg, 0) == 1)
         status = 0;
     }
     ::_exit(status);
@@ -264,18 +274,11 @@ int connected_as(uid_t uid, gid_t gid, const std::filesystem::path& path) {
   REQUIRE(::waitpid(child, &st, 0) == child);
   INFO("connecting as uid " << uid << " to " << path);
   REQUIRE((WIFEXITED(st) && WEXITSTATUS(st) == 0));
-  char byte = 0;
-  iovec iov{&byte, 1};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  const ssize_t n = ::recvmsg(pair[0], &msg, MSG_CMSG_CLOEXEC);
+  FdMessage m;
+  const ssize_t n = ::recvmsg(pair[0], &m.msg, MSG_CMSG_CLOEXEC);
   ::close(pair[0]);
   REQUIRE(n == 1);
-  const cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  const cmsghdr* c = CMSG_FIRSTHDR(&m.msg);
   REQUIRE(c != nullptr);
   REQUIRE(c->cmsg_type == SCM_RIGHTS);
   int fd = -1;
@@ -619,8 +622,10 @@ TEST_CASE("limits: with its descriptor table full prerolld backs off instead of 
   CHECK(u64(s, "clients_attached_total") == 1);
   CHECK(u64(s, "windows_persisted") > 0);
   CHECK(u64(s, "windows_failed") == 0);
-  CHECK(u64(s, "accept_errors") >= 10);   // it kept trying, every 100 ms ...
-  CHECK(u64(s, "accept_errors") <= 200);  // ... not in a tight loop
+  // It kept trying every 100 ms (about 20 times in the 2 s; fewer when the
+  // machine is busy, as timers fire late), not in a tight loop.
+  CHECK(u64(s, "accept_errors") >= 3);
+  CHECK(u64(s, "accept_errors") <= 200);
   CHECK(gen["events_overwritten"] == 0);
   d.stop();
 }
