@@ -6,7 +6,10 @@
 // level (ERROR, which the daemon's default --trigger-level marks). Unmarked
 // events are INFO and hold no upper-case letter.
 //
-//   load_client THREADS SECONDS MARK_EVERY [MESSAGE_SIZE=64] [START_FILE]
+//   load_client THREADS SECONDS MARK_EVERY [MESSAGE_SIZE=64] [START_FILE] [RATE]
+//
+// RATE (events per second of each thread, 0: no pacing) paces the threads:
+// a thread that got ahead of RATE sleeps until its schedule catches up.
 //
 // With START_FILE, the threads wait (up to 120 s) until that file exists, so
 // many clients start emitting together. A marked message is
@@ -173,7 +176,7 @@ class LaneWatch {
   std::uint64_t first_ = 0;
 };
 
-void emit_loop(double seconds, std::uint64_t mark_every, std::size_t message_size, ThreadResult& out) {
+void emit_loop(double seconds, std::uint64_t mark_every, std::size_t message_size, double rate, ThreadResult& out) {
   out.tid = ::gettid();
   const pid_t pid = ::getpid();
   std::string filler = "load event: request ok status=200 path=/api/items/";
@@ -183,10 +186,19 @@ void emit_loop(double seconds, std::uint64_t mark_every, std::size_t message_siz
   const auto deadline =
       std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                                              std::chrono::duration<double>(seconds));
+  const auto start = std::chrono::steady_clock::now();
   std::uint64_t seq = 0;
   for (;; ++seq) {
     // The clock is read every 256 events: the loop is the emit, not the clock.
-    if ((seq & 255) == 0 && std::chrono::steady_clock::now() >= deadline) break;
+    if ((seq & 255) == 0) {
+      const auto now = std::chrono::steady_clock::now();
+      if (now >= deadline) break;
+      if (rate > 0) {
+        const auto due = start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                     std::chrono::duration<double>(static_cast<double>(seq) / rate));
+        if (due > now) std::this_thread::sleep_until(std::min(due, deadline));
+      }
+    }
     if (mark_every != 0 && (seq + 1) % mark_every == 0) {
       const int n = std::snprintf(msg, sizeof msg, "mark %d/%d/%llu", static_cast<int>(pid), static_cast<int>(out.tid),
                                   static_cast<unsigned long long>(seq));
@@ -216,8 +228,8 @@ void emit_loop(double seconds, std::uint64_t mark_every, std::size_t message_siz
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 4 || argc > 6) {
-    std::fprintf(stderr, "usage: load_client THREADS SECONDS MARK_EVERY [MESSAGE_SIZE] [START_FILE]\n");
+  if (argc < 4 || argc > 7) {
+    std::fprintf(stderr, "usage: load_client THREADS SECONDS MARK_EVERY [MESSAGE_SIZE] [START_FILE] [RATE]\n");
     return 2;
   }
   const unsigned threads = static_cast<unsigned>(std::strtoul(argv[1], nullptr, 10));
@@ -225,7 +237,9 @@ int main(int argc, char** argv) {
   const std::uint64_t mark_every = std::strtoull(argv[3], nullptr, 10);
   const std::size_t message_size = argc > 4 ? std::strtoul(argv[4], nullptr, 10) : 64;
   const std::string start_file = argc > 5 ? argv[5] : "";
-  if (threads == 0 || threads > 64 || !(seconds > 0) || message_size < 32 || message_size > 4000) return 2;
+  const double rate = argc > 6 ? std::strtod(argv[6], nullptr) : 0;
+  if (threads == 0 || threads > 64 || !(seconds > 0) || message_size < 32 || message_size > 4000 || !(rate >= 0))
+    return 2;
 
   if (!start_file.empty()) {
     const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(120);
@@ -239,7 +253,7 @@ int main(int argc, char** argv) {
   std::vector<ThreadResult> results(threads);
   std::vector<std::thread> pool;
   for (unsigned t = 0; t < threads; ++t)
-    pool.emplace_back(emit_loop, seconds, mark_every, message_size, std::ref(results[t]));
+    pool.emplace_back(emit_loop, seconds, mark_every, message_size, rate, std::ref(results[t]));
   for (auto& th : pool) th.join();
   const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   preroll_counters before{};
