@@ -18,6 +18,7 @@
 #include "preroll/atf/reader.hpp"
 #include "process.hpp"
 #include "storage/file_store.hpp"
+#include "store_window.hpp"
 #include "syscall_faults.hpp"
 
 namespace pd = preroll::daemon;
@@ -25,19 +26,9 @@ namespace atf = preroll::atf;
 namespace fs = std::filesystem;
 using preroll::test::fail_syscalls;
 using preroll::test::in_child;
+using preroll::test::StoreWindow;
 
 namespace {
-
-struct FsWindow {
-  atf::WindowMeta meta;
-  std::string text;
-  std::vector<atf::EventView> events;
-  FsWindow(std::uint32_t n, std::size_t size) : text(size, 'w') {
-    for (std::uint32_t i = 0; i < n; ++i) events.push_back({1000u + i, 2, 0, 0, "e", text});
-    meta.event_count = n;
-    meta.reason = atf::KeepReason::marked;
-  }
-};
 
 pd::StorageConfig plain_config() {
   pd::StorageConfig c;
@@ -76,7 +67,7 @@ TEST_CASE("file store: a window the disk has no room for fails alone, and the ne
     pd::DaemonStats stats;
     pd::FileStore store(dir.path(), plain_config(), stats);
     auto stream = store.open_stream("full", fs_header(), "pid 9 (app)");
-    const FsWindow small(2, 100), big(50, 4000);
+    const StoreWindow small(2, 100), big(50, 4000);
     std::string r = store.append(*stream, small.meta, small.events) ? "ok " : "failed ";
     ::signal(SIGXFSZ, SIG_IGN);
     rlimit limit{fs::file_size(stream->current_file()) + 2048, RLIM_INFINITY};  // no room for the big window
@@ -102,7 +93,7 @@ TEST_CASE("file store: fdatasync failing is counted on sync and on close, never 
     cfg.fsync = pd::FsyncPolicy::interval;
     pd::FileStore store(dir.path(), cfg, stats);
     auto stream = store.open_stream("sync", fs_header(), "pid 9 (app)");
-    const FsWindow w(3, 100);
+    const StoreWindow w(3, 100);
     if (!store.append(*stream, w.meta, w.events)) return std::string("append failed");
     if (!fail_syscalls({{SYS_fdatasync, EIO}})) return std::string("no seccomp");
     store.sync_dirty();                                       // dirty: tried, failed
@@ -125,7 +116,7 @@ TEST_CASE("file store: --fsync window syncs after every window, and a failing sy
     cfg.fsync = pd::FsyncPolicy::window;
     pd::FileStore store(dir.path(), cfg, stats);
     auto stream = store.open_stream("each", fs_header(), "pid 9 (app)");
-    const FsWindow w(1, 10);
+    const StoreWindow w(1, 10);
     std::string r = store.append(*stream, w.meta, w.events) ? "ok " : "failed ";
     r += std::to_string(stats.fsyncs.load()) + " ";
     store.sync_dirty();  // not --fsync interval: nothing to do
@@ -150,7 +141,7 @@ TEST_CASE("file store: a file the quota cannot delete stays counted, and the win
     pd::FileStore store(dir.path(), cfg, stats);
     std::string r = std::to_string(store.usage()) + " ";
     auto stream = store.open_stream("new", fs_header(), "pid 9 (app)");
-    const FsWindow w(1, 10);
+    const StoreWindow w(1, 10);
     r += store.append(*stream, w.meta, w.events) ? "ok " : "dropped ";
     r += std::to_string(stats.windows_dropped_quota.load()) + " " + std::to_string(stats.files_deleted.load());
     return r;
@@ -174,7 +165,7 @@ TEST_CASE("file store: when every numbered name is taken the window fails, count
   cfg.max_file_size = 1;  // every window after the first rotates
   pd::FileStore store(dir.path(), cfg, stats);
   auto stream = store.open_stream("busy", fs_header(), "pid 9 (app)");
-  const FsWindow w(1, 10);
+  const StoreWindow w(1, 10);
   CHECK(store.append(*stream, w.meta, w.events));
   CHECK_FALSE(store.append(*stream, w.meta, w.events));
   CHECK(stats.write_errors == 1);
@@ -190,7 +181,7 @@ TEST_CASE("file store: a file that cannot be created fails the window, the next 
     pd::DaemonStats stats;
     pd::FileStore store(dir.path(), plain_config(), stats);
     auto stream = store.open_stream("nocreate", fs_header(), "pid 9 (app)");
-    const FsWindow w(1, 10);
+    const StoreWindow w(1, 10);
     ::signal(SIGXFSZ, SIG_IGN);
     rlimit limit{8, RLIM_INFINITY};  // not even a preamble fits
     ::setrlimit(RLIMIT_FSIZE, &limit);
@@ -229,7 +220,7 @@ TEST_CASE("file store: at start-up only regular *.atf files count, oldest (to th
   CHECK(fs::exists(d / "n2.atf"));
   // The next deletion takes n2 (earlier nanosecond) before n1.
   auto stream = store.open_stream("fresh", fs_header(), "pid 9 (app)");
-  const FsWindow w(1, 10);
+  const StoreWindow w(1, 10);
   CHECK(store.append(*stream, w.meta, w.events));
   CHECK_FALSE(fs::exists(d / "n2.atf"));
   CHECK(fs::exists(d / "n1.atf"));

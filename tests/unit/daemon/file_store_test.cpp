@@ -14,24 +14,14 @@
 #include "preroll/atf/reader.hpp"
 #include "process.hpp"
 #include "storage/file_store.hpp"
+#include "store_window.hpp"
 
 namespace pd = preroll::daemon;
 namespace atf = preroll::atf;
 namespace fs = std::filesystem;
+using preroll::test::StoreWindow;
 
 namespace {
-
-// A window of `n` events of `size` message bytes.
-struct Window {
-  atf::WindowMeta meta;
-  std::string text;
-  std::vector<atf::EventView> events;
-  Window(std::uint32_t n, std::size_t size) : text(size, 'x') {
-    for (std::uint32_t i = 0; i < n; ++i) events.push_back({1000u + i, 2, 0, 0, "e", text});
-    meta.event_count = n;
-    meta.reason = atf::KeepReason::marked;
-  }
-};
 
 atf::FileHeader header(std::uint32_t pid) {
   atf::FileHeader h;
@@ -64,7 +54,7 @@ TEST_CASE("file store: numbered files, rotation before the size limit, header se
   cfg.compression = atf::Compression::none;
   pd::FileStore store(dir.path(), cfg, stats);
   auto stream = store.open_stream("app-7-20260101T000000Z", header(7), "pid 7 (app)");
-  const Window w(10, 1000);  // ~10 KiB
+  const StoreWindow w(10, 1000);  // ~10 KiB
   for (int i = 0; i < 20; ++i) REQUIRE(store.append(*stream, w.meta, w.events));
   store.close(*stream);
   const auto files = names(dir.path());
@@ -106,7 +96,7 @@ TEST_CASE("file store: the quota deletes earlier runs' files oldest first, then 
   CHECK(store.rotate_at() == 1024 * 1024 / 10);
 
   auto a = store.open_stream("a-1-20260101T000000Z", header(1), "pid 1");
-  const Window w(5, 2000);  // ~10 KiB
+  const StoreWindow w(5, 2000);  // ~10 KiB
   // 800 KiB fit beside the old files; the next windows push out old-a, then old-b.
   int written = 0;
   while (fs::exists(dir.path() / "old-b.atf")) {
