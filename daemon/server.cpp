@@ -42,10 +42,11 @@ Server::Server(DaemonConfig config)
   // taken by open_listen_socket instead of binding.
   systemd::adopt_listen_fds({{"registration", config_.socket_path, SOCK_SEQPACKET},
                              {"control", shm::control_socket_path(config_.socket_path), SOCK_STREAM}});
-  const int fd = open_listen_socket(config_.socket_path, SOCK_SEQPACKET, "socket");
-  acceptor_.assign(boost::asio::generic::seq_packet_protocol(AF_UNIX, 0), fd);
-  try {
-    control_ = std::make_unique<control::ControlServer>(
+  // The control socket first: whoever sees the registration socket accept
+  // (a client, a test, a script waiting for start-up) can use prerollctl
+  // already. If the registration socket then fails, control_ is destroyed
+  // with the other members and removes its socket.
+  control_ = std::make_unique<control::ControlServer>(
         io_, shm::control_socket_path(config_.socket_path),
         control::ControlState{stats_, policy_, ctx_.connections, static_cast<std::uint32_t>(::geteuid()),
                               std::chrono::steady_clock::now(),
@@ -76,12 +77,8 @@ Server::Server(DaemonConfig config)
                                 return true;
                               }},
         stats_, control::ControlLimits{config_.max_control_connections, config_.max_control_connections_per_user});
-  } catch (...) {
-    boost::system::error_code ec;
-    acceptor_.close(ec);
-    remove_listen_socket(config_.socket_path);
-    throw;
-  }
+  const int fd = open_listen_socket(config_.socket_path, SOCK_SEQPACKET, "socket");
+  acceptor_.assign(boost::asio::generic::seq_packet_protocol(AF_UNIX, 0), fd);
 }
 
 Server::~Server() {
