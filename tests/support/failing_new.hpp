@@ -15,6 +15,7 @@
 
 #include <atomic>
 #include <cstddef>
+#include <new>
 
 namespace preroll::test {
 
@@ -29,6 +30,47 @@ class FailAllocation {
   // Whether an allocation failed while armed.
   [[nodiscard]] bool fired() const noexcept;
 };
+
+struct FailedAllocationRun {
+  bool fired = false;            // an allocation failed
+  bool threw_bad_alloc = false;  // and `f` let std::bad_alloc out
+};
+
+// Runs `f` with allocation number `nth` failing (with `sticky`, every later
+// one too). Exceptions other than std::bad_alloc go through.
+template <typename F>
+FailedAllocationRun run_with_failing_allocation(long nth, bool sticky, F&& f) {
+  FailedAllocationRun r;
+  try {
+    FailAllocation oom(nth, sticky);
+    try {
+      f();
+    } catch (...) {
+      r.fired = oom.fired();
+      throw;
+    }
+    r.fired = oom.fired();
+  } catch (const std::bad_alloc&) {
+    r.threw_bad_alloc = true;
+  }
+  return r;
+}
+
+// How many allocations `f` makes (the same ones each run), by bisection on
+// the number of the one that fails: the first number that `f` never reaches.
+template <typename F>
+long count_allocations(bool sticky, F&& f) {
+  long reached = 0, total = 64;
+  while (run_with_failing_allocation(total, sticky, f).fired) {
+    reached = total;
+    total *= 2;
+  }
+  while (reached + 1 < total) {
+    const long mid = (reached + total) / 2;
+    (run_with_failing_allocation(mid, sticky, f).fired ? reached : total) = mid;
+  }
+  return total;
+}
 
 }  // namespace preroll::test
 

@@ -23,7 +23,8 @@ using preroll::daemon::PatternField;
 using preroll::daemon::PatternKind;
 using preroll::daemon::PolicyConfig;
 using preroll::daemon::TriggerSpec;
-using preroll::test::FailAllocation;
+using preroll::test::count_allocations;
+using preroll::test::run_with_failing_allocation;
 using Catch::Matchers::StartsWith;
 
 namespace {
@@ -164,30 +165,6 @@ TEST_CASE("count condition: a trigger without one always holds, and a new policy
   CHECK(counts.on_match(*second, 1, 4'100));         // a third within the span: the oldest is dropped, still two
 }
 
-namespace {
-
-// Builds `c` with every allocation from number n on failing. Returns whether
-// an allocation failed; `threw` says whether build threw std::bad_alloc.
-bool build_test_oom_build(const PolicyConfig& c, long n, bool& threw) {
-  threw = false;
-  bool fired = false;
-  try {
-    FailAllocation oom(n, /*sticky=*/true);
-    try {
-      (void)MarkingPolicy::build(c);
-    } catch (...) {
-      fired = oom.fired();
-      throw;
-    }
-    fired = oom.fired();
-  } catch (const std::bad_alloc&) {
-    threw = true;
-  }
-  return fired;
-}
-
-}  // namespace
-
 TEST_CASE("marking policy: out of memory while building it throws bad_alloc and leaks nothing") {
   const PolicyConfig c = build_test_config({build_test_lit("alpha"), build_test_re("be+ta"), build_test_re("gam(ma"),
                                             TriggerSpec{"d", PatternKind::literal, 2, 5}});
@@ -195,23 +172,16 @@ TEST_CASE("marking policy: out of memory while building it throws bad_alloc and 
   // (inside Hyperscan's compiler the failure is its own error, but the
   // allocations after it fail too). Most allocations are the compiler's:
   // the first and last 40 fail, and 40 spread between.
-  bool threw = false;
-  long fired_at = 0, total = 64;  // total: the allocations of a build, by bisection
-  while (build_test_oom_build(c, total, threw)) {
-    fired_at = total;
-    total *= 2;
-  }
-  while (fired_at + 1 < total) {
-    const long mid = (fired_at + total) / 2;
-    (build_test_oom_build(c, mid, threw) ? fired_at : total) = mid;
-  }
+  const auto build = [&] { (void)MarkingPolicy::build(c); };
+  const long total = count_allocations(/*sticky=*/true, build);
   std::vector<long> points;
   for (long n = 0; n < total; ++n)
     if (n < 40 || n >= total - 40 || n % std::max(1L, total / 40) == 0) points.push_back(n);
   for (const long n : points) {
     INFO("allocation " << n << " of " << total);
-    REQUIRE(build_test_oom_build(c, n, threw));
-    REQUIRE(threw);
+    const auto run = run_with_failing_allocation(n, /*sticky=*/true, build);
+    REQUIRE(run.fired);
+    REQUIRE(run.threw_bad_alloc);
   }
 
   CHECK(total > 40);

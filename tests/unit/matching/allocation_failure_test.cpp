@@ -17,29 +17,13 @@
 
 using namespace preroll::daemon;
 using namespace preroll::daemon::test;
-using preroll::test::FailAllocation;
-
-namespace {
+using preroll::test::count_allocations;
+using preroll::test::run_with_failing_allocation;
 
 using OomHits = std::vector<PatternHit>;
 
-// The hits of `events` with a fresh scratch, all three ways, without errors.
-OomHits oom_reference_hits(const PatternMatcher& m, const std::vector<EventText>& events) {
-  auto scratch = m.make_scratch();
-  OomHits chunked, per_event;
-  m.match_events(events, *scratch, chunked);
-  m.match_events_per_event(events, *scratch, per_event);
-  CHECK(chunked == per_event);
-  CHECK(scratch->match_errors() == 0);
-  return chunked;
-}
-
-bool oom_hyperscan_in_this_build() { return make({lit("x")}, true)->engine() == "hyperscan+pcre2"; }
-
-}  // namespace
-
 TEST_CASE("oom__a_field_hit_cannot_be_recorded__then_the_field_is_redone_by_pcre2_and_counted") {
-  if (!oom_hyperscan_in_this_build()) return;  // the PCRE2 engine records hits outside any callback
+  if (!hyperscan_in_this_build()) return;  // the PCRE2 engine records hits outside any callback
   // In the redo: a pattern Hyperscan does not take (a raw NUL), one for
   // names only, one that does not match.
   const auto m = make({lit("x"), re("y+z"), re(std::string("q\0", 2)), lit("w", false, PatternField::name),
@@ -50,20 +34,16 @@ TEST_CASE("oom__a_field_hit_cannot_be_recorded__then_the_field_is_redone_by_pcre
   auto scratch = m->make_scratch();  // its hit buffer is still empty: the first hit allocates
   OomHits hits;
   hits.reserve(16);
-  bool fired = false;
-  {
-    FailAllocation oom(0);
-    m->match_events_per_event(events, *scratch, hits);
-    fired = oom.fired();
-  }
-  CHECK(fired);
+  const auto run = run_with_failing_allocation(0, false, [&] { m->match_events_per_event(events, *scratch, hits); });
+  CHECK(run.fired);
+  CHECK_FALSE(run.threw_bad_alloc);
   CHECK(hits == OomHits{{0, 0}, {0, 1}, {1, 0}});
   CHECK(scratch->match_errors() == 1);
-  CHECK(hits == oom_reference_hits(*m, events));
+  CHECK(hits == hits_all_ways(*m, events));
 }
 
 TEST_CASE("oom__a_chunk_candidate_cannot_be_recorded__then_the_chunk_is_redone_by_pcre2_and_counted") {
-  if (!oom_hyperscan_in_this_build()) return;
+  if (!hyperscan_in_this_build()) return;
   const auto m = make({lit("x"), re("y+z"), lit("w", false, PatternField::name), lit("absent")}, true);
   // 70 candidates in one chunk: one more than the 64 the scratch reserves.
   std::vector<EventText> events(70, EventText{"n", "x"});
@@ -71,19 +51,15 @@ TEST_CASE("oom__a_chunk_candidate_cannot_be_recorded__then_the_chunk_is_redone_b
   auto scratch = m->make_scratch();
   OomHits hits;
   hits.reserve(128);
-  bool fired = false;
-  {
-    FailAllocation oom(0);
-    m->match_events(events, *scratch, hits);
-    fired = oom.fired();
-  }
-  CHECK(fired);
+  const auto run = run_with_failing_allocation(0, false, [&] { m->match_events(events, *scratch, hits); });
+  CHECK(run.fired);
+  CHECK_FALSE(run.threw_bad_alloc);
   CHECK(scratch->match_errors() == 1);
   REQUIRE(hits.size() == 71);
   CHECK(hits[0] == PatternHit{0, 0});
   CHECK(hits[69] == PatternHit{69, 1});
   CHECK(hits[70] == PatternHit{69, 2});
-  CHECK(hits == oom_reference_hits(*m, events));
+  CHECK(hits == hits_all_ways(*m, events));
 }
 
 namespace {
@@ -98,21 +74,9 @@ const OomHits kOomExpected{{0, 0}, {0, 1}, {0, 6}, {1, 2}, {1, 3}, {1, 4}, {2, 5
 // build returned one, in `m`; whether build threw std::bad_alloc in `threw`.
 bool oom_build(long n, bool hs, std::unique_ptr<const PatternMatcher>& m, bool& threw) {
   m.reset();
-  threw = false;
-  bool fired = false;
-  try {
-    FailAllocation oom(n);
-    try {
-      m = make(kOomSpecs, hs);
-    } catch (...) {
-      fired = oom.fired();
-      throw;
-    }
-    fired = oom.fired();
-  } catch (const std::bad_alloc&) {
-    threw = true;
-  }
-  return fired;
+  const auto run = run_with_failing_allocation(n, false, [&] { m = make(kOomSpecs, hs); });
+  threw = run.threw_bad_alloc;
+  return run.fired;
 }
 
 }  // namespace
@@ -120,7 +84,7 @@ bool oom_build(long n, bool hs, std::unique_ptr<const PatternMatcher>& m, bool& 
 TEST_CASE("oom__each_allocation_of_build_failing_in_turn__then_bad_alloc_and_nothing_leaks") {
   // PCRE2 engine: every allocation of build fails once, in turn. Each time
   // build throws std::bad_alloc and ASan's leak check sees nothing left.
-  REQUIRE(oom_reference_hits(*make(kOomSpecs, false), kOomEvents) == kOomExpected);
+  REQUIRE(hits_all_ways(*make(kOomSpecs, false), kOomEvents) == kOomExpected);
   long n = 0;
   for (;; ++n) {
     std::unique_ptr<const PatternMatcher> m;
@@ -138,21 +102,11 @@ TEST_CASE("oom__allocations_of_a_hyperscan_build_failing__then_bad_alloc_or_an_e
   // failure there is its own compile error, and the matcher runs on PCRE2
   // alone (or on the patterns it could take). The first 40 allocations fail
   // in turn, then 60 spread over the rest.
-  if (!oom_hyperscan_in_this_build()) return;
-  REQUIRE(oom_reference_hits(*make(kOomSpecs, true), kOomEvents) == kOomExpected);
+  if (!hyperscan_in_this_build()) return;
+  REQUIRE(hits_all_ways(*make(kOomSpecs, true), kOomEvents) == kOomExpected);
   std::unique_ptr<const PatternMatcher> m;
   bool threw = false;
-  // The number of allocations of a build, by bisection: failing number
-  // `fired_at` fails the build, number `total` is never reached.
-  long fired_at = 0, total = 64;
-  while (oom_build(total, true, m, threw)) {
-    fired_at = total;
-    total *= 2;
-  }
-  while (fired_at + 1 < total) {
-    const long mid = (fired_at + total) / 2;
-    (oom_build(mid, true, m, threw) ? fired_at : total) = mid;
-  }
+  const long total = count_allocations(false, [] { (void)make(kOomSpecs, true); });
   std::vector<long> points;
   for (long n = 0; n < 40 && n < total; ++n) points.push_back(n);
   for (long k = 1; k <= 60; ++k) points.push_back(40 + (total - 40) * k / 61);
@@ -166,7 +120,7 @@ TEST_CASE("oom__allocations_of_a_hyperscan_build_failing__then_bad_alloc_or_an_e
     }
     ++survived;
     REQUIRE(m != nullptr);
-    CHECK(oom_reference_hits(*m, kOomEvents) == kOomExpected);
+    CHECK(hits_all_ways(*m, kOomEvents) == kOomExpected);
   }
   CHECK(threw_count > 10);
   CHECK(survived > 10);
@@ -176,27 +130,15 @@ TEST_CASE("oom__make_scratch_with_allocations_failing__then_bad_alloc") {
   const bool hs = GENERATE(false, true);
   const auto m = make({lit("x"), re("y+z"), re("\\Aw")}, hs);
   for (long n = 0;; ++n) {
-    bool fired = false, threw = false;
-    try {
-      FailAllocation oom(n);
-      try {
-        (void)m->make_scratch();
-      } catch (...) {
-        fired = oom.fired();
-        throw;
-      }
-      fired = oom.fired();
-    } catch (const std::bad_alloc&) {
-      threw = true;
-    }
-    CHECK(threw == fired);
-    if (!fired) break;
+    const auto run = run_with_failing_allocation(n, false, [&] { (void)m->make_scratch(); });
+    CHECK(run.threw_bad_alloc == run.fired);
+    if (!run.fired) break;
   }
-  CHECK(oom_reference_hits(*m, {{"w", "yz"}}) == OomHits{{0, 1}, {0, 2}});
+  CHECK(hits_all_ways(*m, {{"w", "yz"}}) == OomHits{{0, 1}, {0, 2}});
 }
 
 TEST_CASE("hyperscan_oom__database_allocation_fails__then_pcre2_alone_with_the_reason") {
-  if (!hs_hooks_available() || !oom_hyperscan_in_this_build()) return;
+  if (!hs_hooks_available() || !hyperscan_in_this_build()) return;
 #ifdef PREROLL_TEST_HS_HOOKS
   // Three databases: every pattern, the chunk-safe ones, the others (\A).
   const std::vector<PatternSpec> specs{lit("x"), re("y+z"), re("\\Aw")};
@@ -211,17 +153,17 @@ TEST_CASE("hyperscan_oom__database_allocation_fails__then_pcre2_alone_with_the_r
     }
     CHECK(m->engine() == "pcre2-jit");
     CHECK(m->hyperscan_note() == "Hyperscan: Could not allocate memory for bytecode.");
-    CHECK(oom_reference_hits(*m, events) == expected);
+    CHECK(hits_all_ways(*m, events) == expected);
   }
   FailHyperscanAllocation fail(FailHyperscanAllocation::Kind::database, 3);
   const auto m = make(specs, true);
   CHECK(m->engine() == "hyperscan+pcre2");
-  CHECK(oom_reference_hits(*m, events) == expected);
+  CHECK(hits_all_ways(*m, events) == expected);
 #endif
 }
 
 TEST_CASE("hyperscan_oom__scratch_allocation_fails__then_make_scratch_throws") {
-  if (!hs_hooks_available() || !oom_hyperscan_in_this_build()) return;
+  if (!hs_hooks_available() || !hyperscan_in_this_build()) return;
 #ifdef PREROLL_TEST_HS_HOOKS
   using Kind = FailHyperscanAllocation::Kind;
   const auto m = make({lit("x"), re("y+z"), re("\\Aw"), re("a.*b")}, true);
@@ -248,6 +190,6 @@ TEST_CASE("hyperscan_oom__scratch_allocation_fails__then_make_scratch_throws") {
     }
   }
   CHECK(failures >= 3);  // three databases: at least one allocation each
-  CHECK(oom_reference_hits(*m, {{"w", "x"}}) == OomHits{{0, 0}, {0, 2}});
+  CHECK(hits_all_ways(*m, {{"w", "x"}}) == OomHits{{0, 0}, {0, 2}});
 #endif
 }

@@ -18,30 +18,7 @@ using Catch::Matchers::Contains;
 using Catch::Matchers::EndsWith;
 using Catch::Matchers::StartsWith;
 
-namespace {
-
 using FallbackHits = std::vector<PatternHit>;
-
-// Every hit of `events`, checked to be the same by all three match calls.
-FallbackHits fallback_hits(const PatternMatcher& m, const std::vector<EventText>& events) {
-  auto scratch = m.make_scratch();
-  FallbackHits chunked, per_event;
-  m.match_events(events, *scratch, chunked);
-  m.match_events_per_event(events, *scratch, per_event);
-  CHECK(chunked == per_event);
-  for (std::uint32_t i = 0; i < events.size(); ++i) {
-    bool any = false;
-    for (const PatternHit& h : chunked) any = any || h.event_index == i;
-    CHECK(m.match_any(events[i], *scratch) == any);
-  }
-  CHECK(scratch->match_errors() == 0);
-  return chunked;
-}
-
-// Whether this build and CPU give Hyperscan (else its tests have nothing to check).
-bool hyperscan_in_this_build() { return make({lit("x")}, true)->engine() == "hyperscan+pcre2"; }
-
-}  // namespace
 
 TEST_CASE("errors__pattern_with_unprintable_bytes__then_message_shows_them_escaped_and_cut") {
   MatcherLimits limits;
@@ -76,7 +53,7 @@ TEST_CASE("literal_pattern__caseless_and_too_large_for_pcre2__then_invalid_argum
   }
   // Case-sensitive, the same text is matched with memmem: no limit.
   const auto m = PatternMatcher::build({lit(big)}, limits);
-  CHECK(fallback_hits(*m, {{"n", "<" + big + ">"}, {"n", big.substr(1)}}) == FallbackHits{{0, 0}});
+  CHECK(hits_all_ways(*m, {{"n", "<" + big + ">"}, {"n", big.substr(1)}}) == FallbackHits{{0, 0}});
 }
 
 TEST_CASE("regex_pattern__invalid_and_too_large_as_caseless_literal__then_invalid_argument") {
@@ -101,7 +78,7 @@ TEST_CASE("pcre2_engine__alternation_too_large_to_compile__then_each_pattern_tri
   }
   const auto m = make(specs, /*hyperscan=*/false);
   CHECK(m->engine() == "pcre2-jit");
-  const FallbackHits hits = fallback_hits(*m, {{"n", "none of them"}, {texts[7], ""}, {"n", "x" + texts[12] + "x" + texts[3]}});
+  const FallbackHits hits = hits_all_ways(*m, {{"n", "none of them"}, {texts[7], ""}, {"n", "x" + texts[12] + "x" + texts[3]}});
   CHECK(hits == FallbackHits{{1, 7}, {2, 3}, {2, 12}});
 }
 
@@ -140,7 +117,7 @@ TEST_CASE("hyperscan__literal_over_its_length_limit__then_matched_by_pcre2_alone
   CHECK(m->patterns()[0].path == MatchPath::pcre2);
   CHECK(m->patterns()[1].path == MatchPath::hyperscan_exact);
   CHECK(m->patterns()[2].path == MatchPath::hyperscan_exact);
-  CHECK(fallback_hits(*m, {{"n", "a" + dots + "b"}, {"n", dots.substr(1) + "x"}, {"yyz", ""}}) ==
+  CHECK(hits_all_ways(*m, {{"n", "a" + dots + "b"}, {"n", dots.substr(1) + "x"}, {"yyz", ""}}) ==
         FallbackHits{{0, 0}, {1, 1}, {2, 2}});
 }
 
@@ -152,7 +129,7 @@ TEST_CASE("hyperscan__regex_too_large_exact_and_prefiltered__then_demoted_to_pcr
   CHECK(m->hyperscan_note().empty());
   CHECK(m->patterns()[0].path == MatchPath::pcre2);
   CHECK(m->patterns()[1].path == MatchPath::hyperscan_exact);
-  CHECK(fallback_hits(*m, {{"n", std::string(130, 'b')}, {"n", std::string(129, 'b') + "x"}}) == FallbackHits{{0, 0}, {1, 1}});
+  CHECK(hits_all_ways(*m, {{"n", std::string(130, 'b')}, {"n", std::string(129, 'b') + "x"}}) == FallbackHits{{0, 0}, {1, 1}});
 }
 
 TEST_CASE("hyperscan__database_wide_compile_error__then_pcre2_alone_and_the_reason_given") {
@@ -167,8 +144,8 @@ TEST_CASE("hyperscan__database_wide_compile_error__then_pcre2_alone_and_the_reas
   std::string run;
   for (int i = 0; i < 300; ++i) run += std::string(300, 'x') + "y";
   const std::vector<EventText> events{{"n", run}, {"needle", ""}, {"n", run.substr(1)}};
-  CHECK(fallback_hits(*m, events) == FallbackHits{{0, 0}, {1, 1}});
-  CHECK(fallback_hits(*pcre2, events) == FallbackHits{{0, 0}, {1, 1}});
+  CHECK(hits_all_ways(*m, events) == FallbackHits{{0, 0}, {1, 1}});
+  CHECK(hits_all_ways(*pcre2, events) == FallbackHits{{0, 0}, {1, 1}});
 }
 
 TEST_CASE("hyperscan__regex_with_a_raw_nul_byte__then_matched_by_pcre2_alone") {
@@ -177,14 +154,14 @@ TEST_CASE("hyperscan__regex_with_a_raw_nul_byte__then_matched_by_pcre2_alone") {
   const auto m = make({re(nul_re), lit("x")}, true);
   CHECK(m->patterns()[0].path == MatchPath::pcre2);
   CHECK(m->patterns()[0].spec.kind == PatternKind::regex);
-  CHECK(fallback_hits(*m, {{"n", std::string("-a\0\0b-", 6)}, {"n", "ab"}, {"x", ""}}) == FallbackHits{{0, 0}, {2, 1}});
+  CHECK(hits_all_ways(*m, {{"n", std::string("-a\0\0b-", 6)}, {"n", "ab"}, {"x", ""}}) == FallbackHits{{0, 0}, {2, 1}});
 }
 
 TEST_CASE("match_events__empty_window_or_only_empty_fields__then_no_hits_and_no_errors") {
   const bool hs = GENERATE(true, false);
   const auto m = make({lit("x"), re("y+")}, hs);
-  CHECK(fallback_hits(*m, {}).empty());
-  CHECK(fallback_hits(*m, {{"", ""}, {"", ""}}).empty());
+  CHECK(hits_all_ways(*m, {}).empty());
+  CHECK(hits_all_ways(*m, {{"", ""}, {"", ""}}).empty());
 }
 
 TEST_CASE("match_events__scratch_from_another_matcher__then_no_hits_and_counted") {

@@ -28,7 +28,7 @@
 #include "preroll/shm/validate.hpp"
 
 using namespace preroll::shm;
-using preroll::test::FailAllocation;
+using preroll::test::run_with_failing_allocation;
 using preroll::test::fail_syscalls;
 using preroll::test::in_child;
 
@@ -247,19 +247,9 @@ TEST_CASE("mapping: a descriptor that cannot be mapped throws, an unmapped segme
 
 TEST_CASE("mapping: out of memory for the mapping's bookkeeping is bad_alloc, not a mapping error") {
   const UniqueFd fd = create_sealed_memfd("oom", 4096);
-  bool fired = false;
-  try {
-    FailAllocation oom(0);
-    try {
-      MappedSegment m(fd.get(), 4096);
-    } catch (...) {
-      fired = oom.fired();
-      throw;
-    }
-    FAIL("mapped without its allocation");
-  } catch (const std::bad_alloc&) {
-    CHECK(fired);
-  }
+  const auto run = run_with_failing_allocation(0, false, [&] { MappedSegment m(fd.get(), 4096); });
+  CHECK(run.fired);
+  CHECK(run.threw_bad_alloc);  // not mapped without its allocation
   MappedSegment m(fd.get(), 4096);  // and with memory, it maps
   CHECK(m.mapped());
 }
